@@ -1,0 +1,33 @@
+# Every target sets itself up: virtual environment, install, emulator start/stop.
+SHELL := /bin/bash
+.SHELLFLAGS := -eo pipefail -c
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install test demo lint emulator clean
+
+$(STAMP): pyproject.toml
+	@echo "==> creating $(VENV) and installing the provider with its test tools (first run takes a few minutes)"
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]' 2>&1 | { grep -v '^WARNING: Location' || true; }
+	touch $(STAMP)
+
+install: $(STAMP)
+
+lint: $(STAMP)
+	$(BIN)/ruff check airflow_provider_jobcleanup tests example_dags demo
+	$(BIN)/mypy airflow_provider_jobcleanup
+
+test: lint
+	$(BIN)/pytest
+
+demo: $(STAMP)
+	$(BIN)/python demo/run_demo.py
+
+emulator: $(STAMP)
+	$(BIN)/jobcleanup-emulator --host 127.0.0.1 --port 8765
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Request signers (``requests.auth.AuthBase``) and token providers with expiry and refresh."""

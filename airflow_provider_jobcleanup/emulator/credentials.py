@@ -1,0 +1,31 @@
+"""The identities the emulator accepts. Demo values only: they protect nothing and are documented."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class HuaweiIdentity:
+    domain_name: str = "demo-domain"
+    user_name: str = "demo-user"
+    password: str = "demo-password"
+    project_id: str = "0a1b2c3d4e5f60718293a4b5c6d7e8f9"
+    project_name: str = "cn-north-4"
+    access_key: str = "DEMOHUAWEIACCESSKEY0"
+    secret_key: str = "demo-huawei-secret-key-0123456789"
+    # a temporary AK/SK: only accepted together with its security token (X-Security-Token)
+    temp_access_key: str = "DEMOHUAWEITEMPKEY000"
+    temp_secret_key: str = "demo-huawei-temp-secret-key-9876543210"
+    security_token: str = "gQpjbi1ub3J0aC00demo-huawei-security-token"
+
+
+@dataclass
+class Credentials:
+    """Every identity the emulator knows; service modules add their own fields here."""
+
+    huawei: HuaweiIdentity
+
+
+def default_credentials() -> Credentials:
+    return Credentials(huawei=HuaweiIdentity())

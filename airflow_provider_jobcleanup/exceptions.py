@@ -1,0 +1,143 @@
+"""Typed errors raised by the provider.
+
+Every error a service returns is turned into one of these classes in one place (the transport), so hooks,
+operators and the retry policy can decide on the *kind* of failure instead of parsing messages. Each carries
+the service's own error code and request id, because those are what a support ticket needs.
+"""
+
+from __future__ import annotations
+
+from airflow.sdk.exceptions import AirflowException
+
+
+class JobCleanupError(AirflowException):
+    """Base class of every error raised by this provider."""
+
+
+class InvalidInputError(JobCleanupError, ValueError):
+    """Input was rejected before any request was sent (bad job id, bad parameter, broken connection extra)."""
+
+
+class InvalidJobIdError(InvalidInputError):
+    """A job id does not have the shape the service accepts."""
+
+
+class ConfigurationError(InvalidInputError):
+    """The Airflow connection is missing a field or has a value that cannot work."""
+
+
+class ApiError(JobCleanupError):
+    """A service answered with an error.
+
+    :param message: human-readable explanation, never containing a secret.
+    :param service: service name (``mrs``, ``dli``, ...).
+    :param status_code: HTTP status, or ``None`` when no answer was received.
+    :param error_code: the service's own error code (``0176``, ``DLI.16001``, ``JobNotFound``...).
+    :param request_id: the service's request id, for support tickets.
+    """
+
+    #: whether the retry policy may send the same request again
+    retryable: bool = False
+    #: the HTTP status of the answer (AirflowException's class-level HTTPStatus is for the API server)
+    status_code: int | None  # type: ignore[assignment]
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        service: str = "",
+        status_code: int | None = None,
+        error_code: str | None = None,
+        request_id: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        self.message = message
+        self.service = service
+        self.status_code = status_code
+        self.error_code = error_code
+        self.request_id = request_id
+        self.retry_after = retry_after
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        parts = [f"[{self.service}]" if self.service else "", self.message]
+        details = []
+        if self.status_code is not None:
+            details.append(f"HTTP {self.status_code}")
+        if self.error_code:
+            details.append(f"code {self.error_code}")
+        if self.request_id:
+            details.append(f"request id {self.request_id}")
+        if details:
+            parts.append("(" + ", ".join(details) + ")")
+        return " ".join(p for p in parts if p)
+
+    def retyped(self, cls: type[ApiError], message: str | None = None) -> ApiError:
+        """The same error (code, status, request id) as another class, e.g. a generic 400 as NotFoundError."""
+        return cls(
+            message or self.message,
+            service=self.service,
+            status_code=self.status_code,
+            error_code=self.error_code,
+            request_id=self.request_id,
+            retry_after=self.retry_after,
+        )
+
+    def __reduce__(self):  # keep the fields when pickled between processes
+        return (
+            _rebuild_api_error,
+            (
+                type(self),
+                self.message,
+                self.service,
+                self.status_code,
+                self.error_code,
+                self.request_id,
+                self.retry_after,
+            ),
+        )
+
+
+def _rebuild_api_error(cls, message, service, status_code, error_code, request_id, retry_after):
+    return cls(
+        message,
+        service=service,
+        status_code=status_code,
+        error_code=error_code,
+        request_id=request_id,
+        retry_after=retry_after,
+    )
+
+
+class AuthenticationError(ApiError):
+    """Credentials or token were rejected (wrong password, wrong signature, expired token)."""
+
+
+class PermissionDeniedError(ApiError):
+    """The credentials are valid but not allowed to do this."""
+
+
+class NotFoundError(ApiError):
+    """The job (or its parent resource) does not exist."""
+
+
+class JobBusyError(ApiError):
+    """The service refused because the job is in a state that forbids it (for example running)."""
+
+
+class ThrottledError(ApiError):
+    """The service asked the client to slow down; retried, honouring ``retry_after``."""
+
+    retryable = True
+
+
+class TransientServiceError(ApiError):
+    """A server-side failure that may succeed when sent again (5xx, scheduler busy, DB error)."""
+
+    retryable = True
+
+
+class TransportError(ApiError):
+    """No usable answer: connection refused or reset, timeout. Retried."""
+
+    retryable = True

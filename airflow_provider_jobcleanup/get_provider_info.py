@@ -1,0 +1,77 @@
+"""Provider metadata read by Airflow through the ``apache_airflow_provider`` entry point.
+
+Connection forms are declared here (``conn-fields`` / ``ui-field-behaviour``) so the UI needs no hook import.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _field(label: str, *, secret: bool = False, description: str = "", enum: list[str] | None = None) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": ["string", "null"]}
+    if secret:
+        schema["format"] = "password"
+    if enum:
+        schema["enum"] = enum
+    field: dict[str, Any] = {"label": label, "schema": schema}
+    if description:
+        field["description"] = description
+    return field
+
+
+HUAWEICLOUD_CONNECTION: dict[str, Any] = {
+    "connection-type": "huaweicloud",
+    "hook-class-name": "airflow_provider_jobcleanup.hooks.huawei_mrs.MrsHook",
+    "hook-name": "Huawei Cloud (DLI, MRS, RES job cleanup)",
+    "ui-field-behaviour": {
+        "hidden-fields": ["host", "schema", "port"],
+        "relabeling": {"login": "AK or IAM user name", "password": "SK or IAM password"},
+        "placeholders": {"login": "access key id, or IAM user when auth_type is password"},
+    },
+    "conn-fields": {
+        "auth_type": _field("Auth type", enum=["aksk", "password"], description="aksk (default) or password"),
+        "domain_name": _field("Account (domain) name", description="needed for password auth"),
+        "region": _field("Region", description="e.g. cn-north-4"),
+        "project_id": _field("Project ID", description="resolved from the token when omitted (password auth)"),
+        "security_token": _field("Security token", secret=True, description="for temporary AK/SK"),
+        "iam_endpoint": _field("IAM endpoint", description="override, e.g. https://iam.eu-de.otc.t-systems.com"),
+        "dli_endpoint": _field("DLI endpoint"),
+        "mrs_endpoint": _field("MRS endpoint"),
+        "res_endpoint": _field("RES endpoint"),
+    },
+}
+
+#: one entry per connection type; service issues add theirs here
+CONNECTION_TYPES: list[dict[str, Any]] = [HUAWEICLOUD_CONNECTION]
+
+#: hook modules per integration; service issues add theirs here
+HOOK_MODULES: dict[str, list[str]] = {
+    "Huawei Cloud MRS": ["airflow_provider_jobcleanup.hooks.huawei_mrs"],
+    "Huawei Cloud DLI": ["airflow_provider_jobcleanup.hooks.huawei_dli"],
+    "Huawei Cloud RES": ["airflow_provider_jobcleanup.hooks.huawei_res"],
+}
+
+
+def get_provider_info() -> dict[str, Any]:
+    integrations = sorted(HOOK_MODULES)
+    return {
+        "package-name": "airflow-provider-jobcleanup",
+        "name": "Job Cleanup",
+        "description": "Batch deletion of HPC and cloud jobs, with confirmation that they are gone.",
+        "integrations": [{"integration-name": name, "tags": ["service"]} for name in integrations],
+        "hooks": [{"integration-name": name, "python-modules": modules} for name, modules in HOOK_MODULES.items()],
+        "operators": [
+            {"integration-name": name, "python-modules": ["airflow_provider_jobcleanup.operators.batch_delete"]}
+            for name in integrations
+        ],
+        "sensors": [
+            {"integration-name": name, "python-modules": ["airflow_provider_jobcleanup.sensors.jobs_gone"]}
+            for name in integrations
+        ],
+        "triggers": [
+            {"integration-name": name, "python-modules": ["airflow_provider_jobcleanup.triggers.jobs_gone"]}
+            for name in integrations
+        ],
+        "connection-types": CONNECTION_TYPES,
+    }

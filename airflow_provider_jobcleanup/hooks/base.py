@@ -1,0 +1,142 @@
+"""The interface every service hook implements, and the behaviour they share.
+
+A hook answers three questions, and the operator, sensor and trigger ask nothing else:
+
+* :meth:`JobCleanupHook.delete_jobs`: delete these jobs, return a :class:`DeletionReport`;
+* :meth:`JobCleanupHook.get_job_states`: which of these jobs are gone;
+* :meth:`JobCleanupHook.list_jobs`: which jobs match this filter.
+
+Cloud knowledge (endpoints, auth, error codes, batch limits) lives in the subclass; the connection is read
+lazily so that constructing a hook (for example at DAG parse time) costs nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from abc import abstractmethod
+from collections.abc import Mapping, Sequence
+from functools import cached_property
+from typing import Any, ClassVar
+
+from airflow.sdk import BaseHook, Connection
+
+from airflow_provider_jobcleanup.exceptions import ConfigurationError, InvalidInputError
+from airflow_provider_jobcleanup.job_ids import coerce_params, normalize_job_ids
+from airflow_provider_jobcleanup.models import DeletionReport, JobFilter, JobInfo, JobStatus
+from airflow_provider_jobcleanup.transport import ApiTransport
+
+
+class JobCleanupHook(BaseHook):
+    """Base class of the service hooks.
+
+    :param conn_id: the Airflow connection id.
+    :param connection: an already fetched connection (triggers fetch it asynchronously and pass it in).
+    """
+
+    #: the ``service=`` name
+    service: ClassVar[str]
+    #: Airflow's hook attributes, set by each connection family
+    default_conn_name: ClassVar[str]
+    conn_name_attr: ClassVar[str]
+    conn_type: ClassVar[str]
+    hook_name: ClassVar[str]
+    #: most job ids one delete call accepts
+    batch_limit: ClassVar[int] = 100
+    #: a valid job id (as a string), and how to describe it in errors
+    job_id_pattern: ClassVar[re.Pattern[str]] = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
+    job_id_description: ClassVar[str] = "1-128 letters, digits, '.', '_', ':' or '-'"
+    job_id_allow_int: ClassVar[bool] = True
+    #: the service-specific parameters the hook accepts (names mirror ``services.SERVICES``)
+    param_names: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, conn_id: str | None = None, *, connection: Connection | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.conn_id = conn_id or self.default_conn_name
+        self._given_connection = connection
+
+    @cached_property
+    def connection(self) -> Connection:
+        """The Airflow connection, fetched on first use."""
+        return self._given_connection or self.get_connection(self.conn_id)
+
+    @cached_property
+    def extras(self) -> dict[str, Any]:
+        extra = self.connection.extra_dejson
+        if not isinstance(extra, dict):
+            raise ConfigurationError(f"connection {self.conn_id!r}: extra must be a JSON object")
+        return extra
+
+    @cached_property
+    def transport(self) -> ApiTransport:
+        """The hook's single HTTP path (built on first use)."""
+        return self._build_transport()
+
+    @abstractmethod
+    def _build_transport(self) -> ApiTransport:
+        """Create the transport with this service's auth and error parser."""
+
+    def get_conn(self) -> ApiTransport:
+        return self.transport
+
+    @property
+    def api_calls(self) -> int:
+        """HTTP requests sent so far by this hook (authentication and retries included)."""
+        return self.transport.calls if "transport" in self.__dict__ else 0
+
+    # ----------------------------------------------------------------- input validation (no network)
+    def normalize_job_ids(self, job_ids: Any, *, max_count: int | None = None) -> list[str]:
+        """Validated, deduplicated job ids as strings; raises before anything is sent."""
+        return normalize_job_ids(
+            job_ids,
+            pattern=self.job_id_pattern,
+            description=f"a {self.service} job id: {self.job_id_description}",
+            allow_int=self.job_id_allow_int,
+            max_count=max_count,
+        )
+
+    def validate_params(self, params: Mapping[str, Any] | str) -> dict[str, Any]:
+        """Check the service-specific parameters; subclasses add their own checks and defaults.
+
+        A string (what a Jinja template renders to without native rendering) must hold a JSON or Python
+        dict literal.
+        """
+        params = coerce_params(params)
+        unknown = set(params) - set(self.param_names)
+        if unknown:
+            raise InvalidInputError(
+                f"service {self.service!r} does not take {sorted(unknown)}; it takes {list(self.param_names)}"
+            )
+        return dict(params)
+
+    # ----------------------------------------------------------------- the three questions
+    @abstractmethod
+    def delete_jobs(self, job_ids: Sequence[str], **params: Any) -> DeletionReport:
+        """Delete ``job_ids`` (already normalized) in batches and say what happened to each."""
+
+    @abstractmethod
+    def get_job_states(self, job_ids: Sequence[str], **params: Any) -> dict[str, JobStatus]:
+        """Whether each job is gone, using as few status calls as the service allows."""
+
+    @abstractmethod
+    def list_jobs(self, job_filter: JobFilter, **params: Any) -> list[JobInfo]:
+        """Every job matching ``job_filter`` right now (all pages)."""
+
+    # ----------------------------------------------------------------- Airflow UI support
+    def test_connection(self) -> tuple[bool, str]:
+        """Authenticate and make one read-only call (listing is never destructive)."""
+        try:
+            self.check_access()
+        except Exception as err:
+            return False, str(err)
+        return True, f"Connection to {self.service} works"
+
+    def check_access(self) -> None:
+        """A cheap authenticated read-only call; subclasses override when listing needs parameters."""
+        self.list_jobs(JobFilter(name_pattern="\x00never-matches"))
+
+    def new_report(self, job_ids: Sequence[str]) -> DeletionReport:
+        return DeletionReport(service=self.service, requested=list(job_ids))
+
+    def finish_report(self, report: DeletionReport) -> DeletionReport:
+        report.api_calls = self.api_calls
+        return report

@@ -1,0 +1,243 @@
+"""Huawei Cloud DLI Flink jobs: batch delete, status and listing.
+
+API (v1.0): ``POST /v1.0/{project_id}/streaming/jobs/delete`` with ``{"job_ids": [12, 232]}`` (integers)
+answers 200 with a JSON list of ``{"is_success", "message"}``, one per job in request order; ``is_success``
+is the string ``"true"``/``"false"`` in the SDK's model and a boolean in the docs, so both are read.
+Known codes: ``DLI.16001`` (HTTP 400) the job does not exist (``already_gone``), ``DLI.0999`` server error
+(HTTP 400, retried like 429 ``APIGW.0308`` and 5xx). No batch limit is documented: batches of 100 [INF].
+
+A failed batch is split in halves until each job's outcome is known (one missing id never hides the other
+jobs' results). A job reported ``is_success: false`` is looked up once: if DLI no longer has it, it is
+``already_gone``, otherwise it failed with DLI's message. An answer that does not give one result per job
+is settled by reading the job list.
+
+Gone: the job is absent from the job list / its detail answers ``DLI.16001`` (DLI has no deleted state).
+Job ids are positive integers; ints and digit strings are accepted, anything else is refused before any
+request is sent.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from datetime import datetime, timezone
+from typing import Any
+
+import requests
+
+from airflow_provider_jobcleanup.exceptions import (
+    ApiError,
+    AuthenticationError,
+    NotFoundError,
+    PermissionDeniedError,
+    TransientServiceError,
+)
+from airflow_provider_jobcleanup.hooks.huaweicloud import HuaweiCloudHook
+from airflow_provider_jobcleanup.job_ids import chunks
+from airflow_provider_jobcleanup.models import DeletionReport, JobFilter, JobInfo, JobStatus
+from airflow_provider_jobcleanup.transport import json_or_none
+
+JOB_NOT_FOUND = {"DLI.16001"}
+RETRYABLE = {"DLI.0999"}
+#: errors after which no further request can succeed: stop at once rather than fail job by job
+FATAL = (AuthenticationError, PermissionDeniedError)
+
+PAGE_SIZE = 100
+
+
+def retyped(cls: type[ApiError], error: ApiError, message: str | None = None) -> ApiError:
+    """``error`` as another error class, keeping its code, status and request id."""
+    return cls(
+        message or error.message,
+        service=error.service,
+        status_code=error.status_code,
+        error_code=error.error_code,
+        request_id=error.request_id,
+        retry_after=error.retry_after,
+    )
+
+
+def is_true(value: Any) -> bool:
+    """DLI's ``is_success``: a boolean or the string ``"true"``/``"false"``."""
+    return value is True or (isinstance(value, str) and value.strip().lower() == "true")
+
+
+class DliHook(HuaweiCloudHook):
+    """Deletes DLI Flink jobs of the connection's project. No service parameters."""
+
+    service = "dli"
+    endpoint_prefix = "dli"
+    hook_name = "Huawei Cloud DLI"
+    batch_limit = 100
+    job_id_pattern = re.compile(r"[1-9][0-9]{0,18}")
+    job_id_description = "a positive integer Flink job id such as 12 (an int or a string of digits)"
+    job_id_allow_int = True
+    param_names = ()
+
+    def parse_error(self, response: requests.Response) -> ApiError | None:
+        if response.ok:
+            body = json_or_none(response)
+            if isinstance(body, dict) and "is_success" in body and not is_true(body["is_success"]):
+                return ApiError(
+                    str(body.get("message") or body.get("error_msg") or "is_success is false"),
+                    service=self.service,
+                    status_code=response.status_code,
+                    error_code=body.get("error_code"),
+                    request_id=response.headers.get("X-Request-Id"),
+                )
+            return None
+        error = super().parse_error(response)
+        if error is None or not error.error_code:
+            return error
+        if error.error_code in JOB_NOT_FOUND:
+            return retyped(NotFoundError, error, f"job does not exist: {error.message}")
+        if error.error_code in RETRYABLE:
+            return retyped(TransientServiceError, error)
+        return error
+
+    def _url(self, suffix: str = "") -> str:
+        return self.project_url(f"/v1.0/{{project_id}}/streaming/jobs{suffix}")
+
+    # ----------------------------------------------------------------- delete
+    def delete_jobs(self, job_ids: Sequence[str], **params: Any) -> DeletionReport:
+        self.validate_params(params)
+        ids = self.normalize_job_ids(job_ids)
+        report = self.new_report(ids)
+        unsettled: list[str] = []
+        for chunk in chunks(ids, self.batch_limit):
+            self._delete_batch(chunk, report, unsettled)
+        if unsettled:
+            states = self.get_job_states(unsettled)
+            for job_id in unsettled:
+                if states[job_id].gone:
+                    report.deleted.append(job_id)
+                else:
+                    report.failed[job_id] = "DLI gave no per-job result and the job still exists"
+        return self.finish_report(report)
+
+    def _delete_batch(self, job_ids: list[str], report: DeletionReport, unsettled: list[str]) -> None:
+        try:
+            response = self.transport.request(
+                "POST", self._url("/delete"), json={"job_ids": [int(i) for i in job_ids]}
+            )
+        except FATAL:
+            raise
+        except ApiError as err:
+            if len(job_ids) > 1 and not err.retryable:
+                middle = len(job_ids) // 2
+                self._delete_batch(job_ids[:middle], report, unsettled)
+                self._delete_batch(job_ids[middle:], report, unsettled)
+            elif isinstance(err, NotFoundError):
+                report.already_gone.extend(job_ids)
+            else:
+                for job_id in job_ids:
+                    report.failed[job_id] = str(err)
+            return
+        results = json_or_none(response)
+        if isinstance(results, list) and len(results) == 1 and len(job_ids) > 1:
+            results = results * len(job_ids)  # one verdict for the whole batch [INF]
+        if not isinstance(results, list) or len(results) != len(job_ids):
+            unsettled.extend(job_ids)
+            return
+        for job_id, result in zip(job_ids, results, strict=True):
+            if isinstance(result, dict) and is_true(result.get("is_success")):
+                report.deleted.append(job_id)
+            else:
+                message = result.get("message") if isinstance(result, dict) else None
+                self._record_refusal(job_id, str(message or "DLI answered is_success=false"), report)
+
+    def _record_refusal(self, job_id: str, message: str, report: DeletionReport) -> None:
+        if self._job_status(job_id).gone:
+            report.already_gone.append(job_id)
+        else:
+            report.failed[job_id] = f"[dli] {message}"
+
+    # ----------------------------------------------------------------- status
+    def get_job_states(self, job_ids: Sequence[str], **params: Any) -> dict[str, JobStatus]:
+        """One list call per page of the project's Flink jobs; when fewer ids are unresolved than pages
+        remain, the remaining ids are looked up one by one instead (whichever costs fewer calls)."""
+        self.validate_params(params)
+        wanted = {str(j) for j in job_ids}
+        found: dict[str, JobStatus] = {}
+        pages = self._pages({})
+        first = next(pages, None)
+        if first is not None:
+            jobs, total = first
+            _collect(jobs, wanted, found)
+            remaining_pages = max(0, -(-total // PAGE_SIZE) - 1)
+            unresolved = wanted - set(found)
+            if unresolved and len(unresolved) < remaining_pages:
+                for job_id in sorted(unresolved):
+                    found[job_id] = self._job_status(job_id)
+            else:
+                for jobs, _ in pages:
+                    _collect(jobs, wanted, found)
+                    if wanted <= set(found):
+                        break
+        return {str(j): found.get(str(j)) or JobStatus(str(j), gone=True) for j in job_ids}
+
+    def _job_status(self, job_id: str) -> JobStatus:
+        try:
+            response = self.transport.request("GET", self._url(f"/{int(job_id)}"))
+        except NotFoundError:
+            return JobStatus(job_id, gone=True)
+        detail = (json_or_none(response) or {}).get("job_detail") or {}
+        return JobStatus(job_id, gone=False, state=detail.get("status"))
+
+    def _pages(
+        self, query: dict[str, Any], page_size: int = PAGE_SIZE
+    ) -> Iterator[tuple[list[dict[str, Any]], int]]:
+        """Yield ``(jobs, total_count)`` page by page (``offset`` counts rows); stops on a short page, a page
+        with nothing new, or once ``total_count`` jobs were seen."""
+        seen: set[str] = set()
+        offset = 0
+        while True:
+            response = self.transport.request(
+                "GET", self._url(), params={**query, "limit": page_size, "offset": offset, "order": "desc"}
+            )
+            job_list = (json_or_none(response) or {}).get("job_list") or {}
+            jobs = job_list.get("jobs") or []
+            total = int(job_list.get("total_count") or 0)
+            yield jobs, total
+            new = {str(j.get("job_id")) for j in jobs} - seen
+            seen |= new
+            if len(jobs) < page_size or not new or len(seen) >= total:
+                return
+            offset += len(jobs)
+
+    # ----------------------------------------------------------------- list
+    def list_jobs(self, job_filter: JobFilter, **params: Any) -> list[JobInfo]:
+        """Every Flink job matching the filter; one state is filtered by DLI (``status``), the age (on
+        ``create_time``) and the name pattern on this side."""
+        self.validate_params(params)
+        query: dict[str, Any] = {}
+        if len(job_filter.states) == 1:
+            query["status"] = job_filter.states[0].lower()
+        now = datetime.now(timezone.utc)
+        selected: dict[str, JobInfo] = {}
+        for jobs, _ in self._pages(query):
+            for job in jobs:
+                info = _job_info(job)
+                if info.job_id not in selected and job_filter.matches(info, now):
+                    selected[info.job_id] = info
+        return list(selected.values())
+
+    def check_access(self) -> None:
+        next(self._pages({}, page_size=1), None)
+
+
+def _collect(jobs: list[dict[str, Any]], wanted: set[str], found: dict[str, JobStatus]) -> None:
+    for job in jobs:
+        job_id = str(job.get("job_id", ""))
+        if job_id in wanted:
+            found[job_id] = JobStatus(job_id, gone=False, state=job.get("status"))
+
+
+def _job_info(job: dict[str, Any]) -> JobInfo:
+    created = job.get("create_time")
+    return JobInfo(
+        job_id=str(job.get("job_id")),
+        state=job.get("status"),
+        name=job.get("name"),
+        created_at=datetime.fromtimestamp(int(created) / 1000, timezone.utc) if created else None,
+    )

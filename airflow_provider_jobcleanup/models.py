@@ -1,0 +1,161 @@
+"""Plain data shared by hooks, operators, sensors and triggers.
+
+These are dataclasses without behaviour that touches the network, so they are cheap to import at DAG-parse
+time and trivially JSON-serializable for XCom and trigger kwargs.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+
+@dataclass(frozen=True)
+class JobInfo:
+    """One job as a service lists it.
+
+    :param job_id: the job id as a string (the form used in reports).
+    :param state: the service's own state word (``FAILED``, ``job_running``, ``statR``...), or ``None``.
+    :param name: the job name, if the service has one.
+    :param created_at: creation time in UTC, if the service reports it.
+    """
+
+    job_id: str
+    state: str | None = None
+    name: str | None = None
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class JobStatus:
+    """Whether one job is gone, as seen by a status call.
+
+    :param job_id: the job id.
+    :param gone: ``True`` when the job no longer exists or is in the service's deleted state.
+    :param state: the state word the service reported, or ``None`` when the job was not found.
+    """
+
+    job_id: str
+    gone: bool
+    state: str | None = None
+
+
+@dataclass
+class DeletionReport:
+    """What a batch delete did, job by job. Returned by hooks and pushed to XCom by the operator.
+
+    ``deleted`` + ``already_gone`` + ``failed`` always add up to ``requested`` (unless ``dry_run``, where
+    nothing is deleted and all three are empty). ``api_calls`` counts every HTTP request sent, including
+    authentication and retries.
+    """
+
+    service: str
+    requested: list[str]
+    deleted: list[str] = field(default_factory=list)
+    already_gone: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+    dry_run: bool = False
+    api_calls: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON-serializable form documented as the operator's return value."""
+        return {
+            "service": self.service,
+            "requested": list(self.requested),
+            "deleted": list(self.deleted),
+            "already_gone": list(self.already_gone),
+            "failed": dict(self.failed),
+            "dry_run": self.dry_run,
+            "api_calls": self.api_calls,
+        }
+
+    @property
+    def unaccounted(self) -> list[str]:
+        """Requested ids that have no outcome: always empty for a complete report."""
+        seen = set(self.deleted) | set(self.already_gone) | set(self.failed)
+        return [job_id for job_id in self.requested if job_id not in seen]
+
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_duration(value: timedelta | int | float | str) -> timedelta:
+    """Turn ``"7d"``, ``"12h"``, ``3600`` (seconds) or a ``timedelta`` into a ``timedelta``."""
+    if isinstance(value, timedelta):
+        result = value
+    elif isinstance(value, bool):
+        raise ValueError(f"older_than must be a duration, got {value!r}")
+    elif isinstance(value, (int, float)):
+        result = timedelta(seconds=value)
+    elif isinstance(value, str) and (match := _DURATION.match(value)):
+        result = timedelta(seconds=float(match.group(1)) * _UNIT_SECONDS[match.group(2)])
+    else:
+        raise ValueError(f"older_than must be a duration such as '7d', '12h' or seconds, got {value!r}")
+    if result < timedelta(0):
+        raise ValueError(f"older_than must not be negative, got {value!r}")
+    return result
+
+
+@dataclass(frozen=True)
+class JobFilter:
+    """Which jobs a scheduled cleanup selects.
+
+    :param states: service state words to match (case-insensitive); empty means any state.
+    :param older_than: only jobs created at least this long ago.
+    :param name_pattern: shell-style glob (``etl-*``) matched against the job name.
+    """
+
+    states: tuple[str, ...] = ()
+    older_than: timedelta | None = None
+    name_pattern: str | None = None
+
+    @classmethod
+    def from_value(cls, value: JobFilter | dict[str, Any]) -> JobFilter:
+        """Build a filter from the operator argument (a ``JobFilter`` or a templated dict)."""
+        if isinstance(value, JobFilter):
+            return value
+        if not isinstance(value, dict):
+            raise ValueError(f"job_filter must be a dict or JobFilter, got {type(value).__name__}: {value!r}")
+        unknown = set(value) - {"states", "state", "older_than", "name_pattern"}
+        if unknown:
+            raise ValueError(
+                f"job_filter has unknown keys {sorted(unknown)}; allowed: states, older_than, name_pattern"
+            )
+        states = value.get("states", value.get("state", ()))
+        if isinstance(states, str):
+            states = (states,)
+        if not isinstance(states, Iterable) or not all(isinstance(s, str) and s for s in states):
+            raise ValueError(f"job_filter states must be a list of state names, got {states!r}")
+        older = value.get("older_than")
+        pattern = value.get("name_pattern")
+        if pattern is not None and not isinstance(pattern, str):
+            raise ValueError(f"job_filter name_pattern must be a string, got {pattern!r}")
+        return cls(
+            states=tuple(states),
+            older_than=parse_duration(older) if older is not None else None,
+            name_pattern=pattern,
+        )
+
+    def matches(self, job: JobInfo, now: datetime | None = None) -> bool:
+        """True when ``job`` passes every criterion; a job whose age is unknown never passes ``older_than``."""
+        if self.states and (job.state is None or job.state.lower() not in {s.lower() for s in self.states}):
+            return False
+        if self.older_than is not None:
+            if job.created_at is None:
+                return False
+            now = now or datetime.now(timezone.utc)
+            if now - job.created_at < self.older_than:
+                return False
+        return not (self.name_pattern and not fnmatch.fnmatchcase(job.name or "", self.name_pattern))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "states": list(self.states),
+            "older_than": self.older_than.total_seconds() if self.older_than is not None else None,
+            "name_pattern": self.name_pattern,
+        }

@@ -1,0 +1,131 @@
+"""The catalogue of services: which connection type serves each, which hook implements it, and which extra
+operator arguments it takes.
+
+This module is imported at DAG-parse time by the operator and sensor, so it holds names only: the hook
+classes are imported when a task runs. Adding a service is one entry here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+from airflow_provider_jobcleanup.exceptions import ConfigurationError, InvalidInputError
+
+if TYPE_CHECKING:
+    from airflow.sdk import Connection
+
+    from airflow_provider_jobcleanup.hooks.base import JobCleanupHook
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    """One service.
+
+    :param name: the ``service=`` value.
+    :param conn_type: the Airflow connection type that serves it.
+    :param hook_class: dotted path of the hook class.
+    :param params: extra operator/sensor arguments passed to the hook, named after the API's own words.
+    """
+
+    name: str
+    conn_type: str
+    hook_class: str
+    params: tuple[str, ...] = ()
+
+    def load_hook_class(self) -> type[JobCleanupHook]:
+        module, _, attr = self.hook_class.rpartition(".")
+        return getattr(import_module(module), attr)
+
+
+SERVICES: dict[str, ServiceSpec] = {
+    "mrs": ServiceSpec(
+        "mrs",
+        "huaweicloud",
+        "airflow_provider_jobcleanup.hooks.huawei_mrs.MrsHook",
+        ("cluster_id", "kill_running"),
+    ),
+    "dli": ServiceSpec("dli", "huaweicloud", "airflow_provider_jobcleanup.hooks.huawei_dli.DliHook", ()),
+    "res": ServiceSpec(
+        "res",
+        "huaweicloud",
+        "airflow_provider_jobcleanup.hooks.huawei_res.ResHook",
+        ("type", "offline_platform"),
+    ),
+}
+
+CONN_TYPES: dict[str, str] = {
+    "huaweicloud": "Huawei Cloud",
+}
+
+#: connection types that serve exactly one service, so ``service=`` may be omitted
+SINGLE_SERVICE_CONN_TYPES: dict[str, str] = {}
+
+
+def all_params() -> frozenset[str]:
+    """Every service-specific argument name, for operators whose service is only known at run time."""
+    return frozenset(p for spec in SERVICES.values() for p in spec.params)
+
+
+def get_spec(service: str) -> ServiceSpec:
+    try:
+        return SERVICES[service]
+    except (KeyError, TypeError):
+        raise InvalidInputError(f"unknown service {service!r}; known services: {sorted(SERVICES)}") from None
+
+
+def pop_service_params(service: str | None, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Take the service-specific arguments out of an operator's ``kwargs``."""
+    names = get_spec(service).params if service else all_params()
+    return {name: kwargs.pop(name) for name in list(kwargs) if name in names}
+
+
+def merge_service_params(given: dict[str, Any] | str | None, named: dict[str, Any], task_id: str) -> Any:
+    """Combine ``service_params={...}`` with the keyword form; a template string is kept for rendering."""
+    if given is None:
+        return named
+    if isinstance(given, str):
+        if named:
+            raise InvalidInputError(f"task {task_id!r}: pass service parameters either templated or by keyword")
+        return given
+    if not isinstance(given, dict):
+        raise InvalidInputError(f"task {task_id!r}: service_params must be a dict, got {given!r}")
+    clash = set(given) & set(named)
+    if clash:
+        raise InvalidInputError(f"task {task_id!r}: {sorted(clash)} given both in service_params and by keyword")
+    return {**given, **named}
+
+
+def resolve_service(service: str | None, conn_type: str | None) -> ServiceSpec:
+    """The service a task talks to, checking it matches the connection's type."""
+    if service is None:
+        inferred = SINGLE_SERVICE_CONN_TYPES.get(conn_type or "")
+        if inferred is None:
+            served = sorted(s.name for s in SERVICES.values() if s.conn_type == conn_type)
+            raise ConfigurationError(
+                f"connection type {conn_type!r} serves several services {served}: pass service=..."
+                if served
+                else f"connection type {conn_type!r} is not one this provider knows; "
+                f"expected one of {sorted(CONN_TYPES)}"
+            )
+        service = inferred
+    spec = get_spec(service)
+    if conn_type is not None and conn_type != spec.conn_type:
+        raise ConfigurationError(
+            f"service {service!r} needs a {spec.conn_type!r} connection, but the connection has type {conn_type!r}"
+        )
+    return spec
+
+
+def get_cleanup_hook(conn_id: str, service: str | None = None, connection: Connection | None = None) -> JobCleanupHook:
+    """Build the hook for ``service`` (inferred from the connection type when omitted)."""
+    if connection is None and service is not None:
+        spec = get_spec(service)
+    else:
+        if connection is None:
+            from airflow.sdk import BaseHook
+
+            connection = BaseHook.get_connection(conn_id)
+        spec = resolve_service(service, connection.conn_type)
+    return spec.load_hook_class()(conn_id, connection=connection)

@@ -1,0 +1,154 @@
+"""AK/SK (SDK-HMAC-SHA256) mode end to end: the MRS hook signing its calls, and the emulator's gateway check
+refusing what the real gateway refuses (wrong SK, unknown AK, stale X-Sdk-Date, tampering, wrong project,
+a temporary key without its security token)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import requests
+
+from airflow_provider_jobcleanup.auth.huawei_aksk import HuaweiAkSkAuth
+from airflow_provider_jobcleanup.emulator.huawei_mrs import DEFAULT_CLUSTER_ID
+from airflow_provider_jobcleanup.exceptions import AuthenticationError
+from airflow_provider_jobcleanup.models import JobFilter
+from tests.integration.huawei_helpers import aksk_hook
+from tests.profiles.huawei import IDENTITY
+
+CLUSTER = {"cluster_id": DEFAULT_CLUSTER_ID}
+
+
+def mrs(emulator, **kwargs):
+    return aksk_hook("mrs", emulator.url, **kwargs)
+
+
+def _jobs_url(emulator, project_id: str = IDENTITY.project_id) -> str:
+    return f"{emulator.url}/v2/{project_id}/clusters/{DEFAULT_CLUSTER_ID}/job-executions"
+
+
+def _signed_get(
+    emulator, *, auth: HuaweiAkSkAuth, now: datetime | None = None, url: str | None = None, params=None
+):
+    prepared = requests.Request("GET", url or _jobs_url(emulator), params=params).prepare()
+    auth(prepared, now=now)
+    with requests.Session() as session:
+        return session.send(prepared, timeout=10)
+
+
+def _auth(project_id: str | None = IDENTITY.project_id) -> HuaweiAkSkAuth:
+    return HuaweiAkSkAuth(IDENTITY.access_key, IDENTITY.secret_key, project_id)
+
+
+def test_mrs_delete_with_aksk_needs_no_token(emulator):
+    targets = emulator.seed("mrs", 4, state="FAILED")
+    missing = "00000000-0000-4000-8000-000000000000"
+    report = mrs(emulator).delete_jobs([*targets, missing], **CLUSTER)
+    assert sorted(report.deleted) == sorted(targets)
+    assert report.already_gone == [missing]
+    stats = emulator.stats()
+    assert "iam.tokens" not in stats
+    assert emulator.live_ids("mrs") == set()
+
+
+def test_mrs_states_and_list_with_signed_query_strings(emulator):
+    old = emulator.seed("mrs", 2, state="FAILED", name="a b+c/é", age_seconds=8 * 86400)
+    emulator.seed("mrs", 2, state="FAILED", name="a b+c/é", age_seconds=10)
+    hook = mrs(emulator)
+    found = hook.list_jobs(JobFilter.from_value({"states": ["FAILED"], "older_than": "7d"}), **CLUSTER)
+    assert sorted(j.job_id for j in found) == sorted(old)
+    states = hook.get_job_states(old, **CLUSTER)
+    assert not any(s.gone for s in states.values())
+
+
+def test_temporary_aksk_with_security_token(emulator):
+    targets = emulator.seed("mrs", 2, state="FAILED")
+    report = mrs(emulator, temporary=True).delete_jobs(targets, **CLUSTER)
+    assert sorted(report.deleted) == sorted(targets)
+
+
+def test_temporary_aksk_with_a_wrong_security_token_is_refused(emulator):
+    targets = emulator.seed("mrs", 1, state="FAILED")
+    with pytest.raises(AuthenticationError, match="security token"):
+        mrs(emulator, temporary=True, security_token="not-the-token").delete_jobs(targets, **CLUSTER)
+    assert emulator.live_ids("mrs") == set(targets)
+
+
+def test_wrong_secret_key_is_a_clear_error(emulator):
+    targets = emulator.seed("mrs", 3, state="FAILED")
+    hook = mrs(emulator)
+    hook.connection.password = "not-the-secret-key"
+    with pytest.raises(AuthenticationError, match="verify aksk signature fail") as info:
+        hook.delete_jobs(targets, **CLUSTER)
+    assert "APIGW.0301" in str(info.value) and "HTTP 401" in str(info.value)
+    assert "not-the-secret-key" not in str(info.value)
+    assert emulator.stats()["mrs.batch_delete"] == 1  # not retried, not bisected
+    assert emulator.live_ids("mrs") == set(targets)
+
+
+def test_unknown_access_key(emulator):
+    hook = mrs(emulator)
+    hook.connection.login = "UNKNOWNACCESSKEY0000"
+    with pytest.raises(AuthenticationError, match="ak not exist") as info:
+        hook.get_job_states(["3c7a5a6e-2f0b-4d6b-9d0e-0f4b5c1e2a7d"], **CLUSTER)
+    assert "UNKN****" in str(info.value)
+
+
+def test_wrong_project_id_is_refused(emulator):
+    hook = mrs(emulator, project_id="ffffffffffffffffffffffffffffffff")
+    with pytest.raises(AuthenticationError, match=r"APIGW\.0302"):
+        hook.get_job_states(["3c7a5a6e-2f0b-4d6b-9d0e-0f4b5c1e2a7d"], **CLUSTER)
+
+
+def test_x_project_id_must_match_the_path(emulator):
+    answer = _signed_get(emulator, auth=_auth(project_id="ffffffffffffffffffffffffffffffff"))
+    assert answer.status_code == 403 and answer.json()["error_code"] == "APIGW.0302"
+    answer = _signed_get(emulator, auth=_auth(project_id=None))
+    assert answer.status_code == 401 and "X-Project-Id" in answer.json()["error_msg"]
+
+
+@pytest.mark.parametrize(("minutes", "status"), [(0, 200), (-10, 200), (10, 200), (-20, 401), (20, 401)])
+def test_x_sdk_date_must_be_within_15_minutes(emulator, minutes, status):
+    now = datetime.now(timezone.utc) + timedelta(minutes=minutes)
+    answer = _signed_get(emulator, auth=_auth(), now=now, params={"limit": 1})
+    assert answer.status_code == status
+    if status == 401:
+        body = answer.json()
+        assert body["error_code"] == "APIGW.0301" and "15 minutes" in body["error_msg"]
+        assert body["request_id"] == answer.headers["X-Request-Id"]
+
+
+def test_tampered_query_is_refused(emulator):
+    prepared = requests.Request("GET", _jobs_url(emulator), params={"limit": 1}).prepare()
+    _auth()(prepared)
+    prepared.url = str(prepared.url).replace("limit=1", "limit=2")
+    with requests.Session() as session:
+        answer = session.send(prepared, timeout=10)
+    assert answer.status_code == 401
+    assert answer.json()["error_msg"].endswith("verify aksk signature fail")
+
+
+def test_tampered_body_is_refused(emulator):
+    targets = emulator.seed("mrs", 1, state="FAILED")
+    prepared = requests.Request(
+        "POST",
+        _jobs_url(emulator) + "/batch-delete",
+        json={"job_id_list": ["00000000-0000-4000-8000-000000000000"]},
+    ).prepare()
+    _auth()(prepared)
+    prepared.body = json.dumps({"job_id_list": [targets[0]]}).encode()
+    prepared.headers["Content-Length"] = str(len(prepared.body))
+    with requests.Session() as session:
+        answer = session.send(prepared, timeout=10)
+    assert answer.status_code == 401
+    assert emulator.live_ids("mrs") == set(targets)
+
+
+def test_malformed_authorization_is_refused(emulator):
+    answer = requests.get(
+        _jobs_url(emulator),
+        headers={"Authorization": "SDK-HMAC-SHA256 garbage", "X-Sdk-Date": "20250101T000000Z"},
+        timeout=10,
+    )
+    assert answer.status_code == 401 and answer.json()["error_code"] == "APIGW.0301"

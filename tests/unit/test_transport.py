@@ -1,0 +1,89 @@
+"""The shared transport with ``responses``: retry policy, Retry-After, typed errors, endpoint safety."""
+
+from __future__ import annotations
+
+import pytest
+import responses
+
+from airflow_provider_jobcleanup.exceptions import (
+    ApiError,
+    ConfigurationError,
+    NotFoundError,
+    ThrottledError,
+    TransientServiceError,
+)
+from airflow_provider_jobcleanup.transport import ApiTransport, RetryPolicy, check_endpoint, parse_retry_after
+
+URL = "https://svc.example.test/v1/jobs"
+FAST = RetryPolicy(max_attempts=4, initial_wait=0.001, max_wait=0.002, jitter=0.0)
+
+
+@responses.activate
+def test_5xx_is_retried_then_succeeds():
+    responses.post(URL, status=503)
+    responses.post(URL, status=503)
+    responses.post(URL, json={"ok": True})
+    transport = ApiTransport("svc", retry=FAST)
+    assert transport.request("POST", URL).json() == {"ok": True}
+    assert transport.calls == 3 and transport.retries == 2
+
+
+@responses.activate
+def test_other_4xx_is_not_retried_and_carries_code_and_request_id():
+    responses.post(URL, status=400, json={"error_code": "X.1", "error_msg": "bad"}, headers={"X-Request-Id": "rid-1"})
+    transport = ApiTransport("svc", retry=FAST)
+    with pytest.raises(ApiError) as info:
+        transport.request("POST", URL)
+    assert info.value.error_code == "X.1" and info.value.request_id == "rid-1" and info.value.status_code == 400
+    assert "rid-1" in str(info.value)
+    assert transport.calls == 1
+
+
+@responses.activate
+def test_retries_are_bounded_by_the_policy():
+    for _ in range(10):
+        responses.post(URL, status=429, headers={"Retry-After": "0"})
+    transport = ApiTransport("svc", retry=FAST)
+    with pytest.raises(ThrottledError):
+        transport.request("POST", URL)
+    assert transport.calls == FAST.max_attempts
+
+
+@responses.activate
+def test_404_is_typed_not_found():
+    responses.get(URL, status=404)
+    with pytest.raises(NotFoundError):
+        ApiTransport("svc", retry=FAST).request("GET", URL)
+
+
+def test_connection_refused_is_a_retryable_transport_error():
+    transport = ApiTransport("svc", retry=FAST)
+    with pytest.raises(ApiError) as info:
+        transport.request("GET", "http://127.0.0.1:9/none")
+    assert info.value.retryable and transport.calls == FAST.max_attempts
+
+
+def test_retry_after_parsing():
+    assert parse_retry_after("3") == 3.0
+    assert parse_retry_after("0.25") == 0.25
+    assert parse_retry_after(None) is None
+    assert parse_retry_after("garbage") is None
+    assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0
+
+
+def test_plain_http_is_refused_except_loopback_or_explicit():
+    assert check_endpoint("http://127.0.0.1:8765/") == "http://127.0.0.1:8765"
+    assert check_endpoint("http://localhost:1") == "http://localhost:1"
+    with pytest.raises(ConfigurationError, match="plain http"):
+        check_endpoint("http://mrs.example.com")
+    assert check_endpoint("http://mrs.example.com", allow_insecure_http=True)
+    with pytest.raises(ConfigurationError):
+        check_endpoint("ftp://x")
+
+
+def test_errors_pickle_with_their_fields():
+    import pickle
+
+    err = TransientServiceError("boom", service="mrs", status_code=503, error_code="E", request_id="r")
+    clone = pickle.loads(pickle.dumps(err))
+    assert (clone.status_code, clone.error_code, clone.request_id, clone.retryable) == (503, "E", "r", True)
