@@ -42,14 +42,31 @@ HUAWEICLOUD_CONNECTION: dict[str, Any] = {
     },
 }
 
+ALIBABA_EHPC_CONNECTION: dict[str, Any] = {
+    "connection-type": "alibaba_ehpc",
+    "hook-class-name": "airflow_provider_jobcleanup.hooks.alibaba_ehpc.EhpcHook",
+    "hook-name": "Alibaba Cloud E-HPC Instant (job cleanup)",
+    "ui-field-behaviour": {
+        "hidden-fields": ["host", "schema", "port"],
+        "relabeling": {"login": "AccessKey ID", "password": "AccessKey Secret"},
+        "placeholders": {"login": "LTAI...", "password": "AccessKey Secret"},
+    },
+    "conn-fields": {
+        "region": _field("Region", description="e.g. cn-hangzhou"),
+        "endpoint": _field("Endpoint", description="override, default https://ehpcinstant.{region}.aliyuncs.com"),
+        "security_token": _field("Security token", secret=True, description="STS token for temporary AccessKeys"),
+    },
+}
+
 #: one entry per connection type; service issues add theirs here
-CONNECTION_TYPES: list[dict[str, Any]] = [HUAWEICLOUD_CONNECTION]
+CONNECTION_TYPES: list[dict[str, Any]] = [HUAWEICLOUD_CONNECTION, ALIBABA_EHPC_CONNECTION]
 
 #: hook modules per integration; service issues add theirs here
 HOOK_MODULES: dict[str, list[str]] = {
     "Huawei Cloud MRS": ["airflow_provider_jobcleanup.hooks.huawei_mrs"],
     "Huawei Cloud DLI": ["airflow_provider_jobcleanup.hooks.huawei_dli"],
     "Huawei Cloud RES": ["airflow_provider_jobcleanup.hooks.huawei_res"],
+    "Alibaba Cloud E-HPC Instant": ["airflow_provider_jobcleanup.hooks.alibaba_ehpc"],
 }
 
 

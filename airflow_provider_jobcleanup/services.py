@@ -53,14 +53,21 @@ SERVICES: dict[str, ServiceSpec] = {
         "airflow_provider_jobcleanup.hooks.huawei_res.ResHook",
         ("type", "offline_platform"),
     ),
+    "ehpc": ServiceSpec(
+        "ehpc",
+        "alibaba_ehpc",
+        "airflow_provider_jobcleanup.hooks.alibaba_ehpc.EhpcHook",
+        ("task_spec", "executor_ids", "job_scheduler"),
+    ),
 }
 
 CONN_TYPES: dict[str, str] = {
     "huaweicloud": "Huawei Cloud",
+    "alibaba_ehpc": "Alibaba Cloud E-HPC Instant",
 }
 
 #: connection types that serve exactly one service, so ``service=`` may be omitted
-SINGLE_SERVICE_CONN_TYPES: dict[str, str] = {}
+SINGLE_SERVICE_CONN_TYPES: dict[str, str] = {"alibaba_ehpc": "ehpc"}
 
 
 def all_params() -> frozenset[str]:

@@ -44,6 +44,7 @@ SERVICE_MODULES = (
     "airflow_provider_jobcleanup.emulator.huawei_mrs",
     "airflow_provider_jobcleanup.emulator.huawei_dli",
     "airflow_provider_jobcleanup.emulator.huawei_res",
+    "airflow_provider_jobcleanup.emulator.alibaba_ehpc",
 )
 
 ErrorShape = Callable[[Request, str], Response]

@@ -21,11 +21,23 @@ class HuaweiIdentity:
 
 
 @dataclass
+class AlibabaIdentity:
+    """Alibaba Cloud AccessKey pairs: a long-term one and an STS one that needs ``security_token``."""
+
+    access_key_id: str = "LTAI5tDEMOALIBABAKEY01"
+    access_key_secret: str = "demo-alibaba-secret-0123456789abcdef"
+    sts_access_key_id: str = "STS.DEMOALIBABASTSKEY01"
+    sts_access_key_secret: str = "demo-alibaba-sts-secret-0123456789"
+    security_token: str = "demo-alibaba-sts-token"
+
+
+@dataclass
 class Credentials:
     """Every identity the emulator knows; service modules add their own fields here."""
 
     huawei: HuaweiIdentity
+    alibaba: AlibabaIdentity = field(default_factory=AlibabaIdentity)
 
 
 def default_credentials() -> Credentials:
-    return Credentials(huawei=HuaweiIdentity())
+    return Credentials(huawei=HuaweiIdentity(), alibaba=AlibabaIdentity())
