@@ -58,11 +58,33 @@ ALIBABA_EHPC_CONNECTION: dict[str, Any] = {
     },
 }
 
+SCNET_CONNECTION: dict[str, Any] = {
+    "connection-type": "scnet",
+    "hook-class-name": "airflow_provider_jobcleanup.hooks.scnet.ScnetHook",
+    "hook-name": "SCNet (Sugon AC) HPC (job cleanup)",
+    "ui-field-behaviour": {
+        "hidden-fields": ["host", "schema", "port"],
+        "relabeling": {"login": "Portal user", "password": "Password (password login)"},
+        "placeholders": {"login": "SCNet portal user name"},
+    },
+    "conn-fields": {
+        "org_id": _field("Org ID", description="offline-issued orgId, needed for password login"),
+        "access_key": _field("Access key", description="AK for AK/SK login (preferred when set)"),
+        "secret_key": _field("Secret key", secret=True, description="SK for AK/SK login"),
+        "base_url": _field("AC base URL", description="default https://api.scnet.cn"),
+        "cluster_name": _field("Compute region", description="clusterName whose token to use"),
+        "hpc_url": _field("HPC URL", description="override of the discovered hpcUrls entry"),
+        "job_manager_id": _field("Job manager ID", description="override of the discovered scheduler id"),
+        "compute_user": _field("Cluster user", description="override of the discovered cluster account"),
+    },
+}
+
 #: one entry per connection type; service issues add theirs here
-CONNECTION_TYPES: list[dict[str, Any]] = [HUAWEICLOUD_CONNECTION, ALIBABA_EHPC_CONNECTION]
+CONNECTION_TYPES: list[dict[str, Any]] = [HUAWEICLOUD_CONNECTION, ALIBABA_EHPC_CONNECTION, SCNET_CONNECTION]
 
 #: hook modules per integration; service issues add theirs here
 HOOK_MODULES: dict[str, list[str]] = {
+    "SCNet (Sugon AC) HPC": ["airflow_provider_jobcleanup.hooks.scnet"],
     "Huawei Cloud MRS": ["airflow_provider_jobcleanup.hooks.huawei_mrs"],
     "Huawei Cloud DLI": ["airflow_provider_jobcleanup.hooks.huawei_dli"],
     "Huawei Cloud RES": ["airflow_provider_jobcleanup.hooks.huawei_res"],

@@ -40,6 +40,12 @@ class ServiceSpec:
 
 
 SERVICES: dict[str, ServiceSpec] = {
+    "scnet": ServiceSpec(
+        "scnet",
+        "scnet",
+        "airflow_provider_jobcleanup.hooks.scnet.ScnetHook",
+        ("job_manager_id", "user", "job_managers"),
+    ),
     "mrs": ServiceSpec(
         "mrs",
         "huaweicloud",
@@ -62,12 +68,13 @@ SERVICES: dict[str, ServiceSpec] = {
 }
 
 CONN_TYPES: dict[str, str] = {
+    "scnet": "SCNet (Sugon AC) HPC",
     "huaweicloud": "Huawei Cloud",
     "alibaba_ehpc": "Alibaba Cloud E-HPC Instant",
 }
 
 #: connection types that serve exactly one service, so ``service=`` may be omitted
-SINGLE_SERVICE_CONN_TYPES: dict[str, str] = {"alibaba_ehpc": "ehpc"}
+SINGLE_SERVICE_CONN_TYPES: dict[str, str] = {"scnet": "scnet", "alibaba_ehpc": "ehpc"}
 
 
 def all_params() -> frozenset[str]:

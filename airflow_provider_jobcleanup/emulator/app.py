@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 
 #: service modules, each with ``register(emulator)``; a new service adds one line here
 SERVICE_MODULES = (
+    "airflow_provider_jobcleanup.emulator.scnet",
     "airflow_provider_jobcleanup.emulator.huawei_iam",
     "airflow_provider_jobcleanup.emulator.huawei_signing",
     "airflow_provider_jobcleanup.emulator.huawei_mrs",

@@ -32,12 +32,27 @@ class AlibabaIdentity:
 
 
 @dataclass
+class ScnetIdentity:
+    """SCNet portal user: password login (with the offline-issued org id) and AK/SK login; ``compute_user`` is
+    the cluster Unix account its tokens carry; ``cluster_names`` are the compute regions it may use."""
+
+    user: str = "demo-scnet-user"
+    password: str = "demo-scnet-password"
+    org_id: str = "6048ce7ba15c2af2e8cec12991ec13cf"
+    access_key: str = "934e4dd887264b63a797ccb27f86048f"
+    secret_key: str = "demo-scnet-secret-key-0123456789"
+    compute_user: str = "demo_cu"
+    cluster_names: tuple[str, ...] = ("kunshan", "wuzhen")
+
+
+@dataclass
 class Credentials:
     """Every identity the emulator knows; service modules add their own fields here."""
 
     huawei: HuaweiIdentity
     alibaba: AlibabaIdentity = field(default_factory=AlibabaIdentity)
+    scnet: ScnetIdentity = field(default_factory=ScnetIdentity)
 
 
 def default_credentials() -> Credentials:
-    return Credentials(huawei=HuaweiIdentity(), alibaba=AlibabaIdentity())
+    return Credentials(huawei=HuaweiIdentity(), alibaba=AlibabaIdentity(), scnet=ScnetIdentity())
