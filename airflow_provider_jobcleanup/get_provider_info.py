@@ -113,4 +113,6 @@ def get_provider_info() -> dict[str, Any]:
             for name in integrations
         ],
         "connection-types": CONNECTION_TYPES,
+        "extra-links": ["airflow_provider_jobcleanup.links.JobsConsoleLink"],
+        "notifications": ["airflow_provider_jobcleanup.notifications.batch_delete.BatchDeleteJobsNotifier"],
     }

@@ -395,6 +395,10 @@ class EhpcHook(JobCleanupHook):
                 return
             page += 1
 
+    def console_url(self, params: Mapping[str, Any]) -> str | None:
+        """[INF] The E-HPC Instant console's job list for the region."""
+        return f"https://ehpc.console.aliyun.com/instant/{self.region}/jobs" if self.region else None
+
     def check_access(self) -> None:
         """One signed, read-only ``ListJobs`` call of one row."""
         next(self._job_pages({}, page_size=1), None)

@@ -134,6 +134,10 @@ class JobCleanupHook(BaseHook):
         """A cheap authenticated read-only call; subclasses override when listing needs parameters."""
         self.list_jobs(JobFilter(name_pattern="\x00never-matches"))
 
+    def console_url(self, params: Mapping[str, Any]) -> str | None:
+        """The service's web-console page listing these jobs, or ``None`` where there is none."""
+        return None
+
     def new_report(self, job_ids: Sequence[str]) -> DeletionReport:
         return DeletionReport(service=self.service, requested=list(job_ids))
 

@@ -19,7 +19,7 @@ request is sent.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
@@ -43,18 +43,6 @@ RETRYABLE = {"DLI.0999"}
 FATAL = (AuthenticationError, PermissionDeniedError)
 
 PAGE_SIZE = 100
-
-
-def retyped(cls: type[ApiError], error: ApiError, message: str | None = None) -> ApiError:
-    """``error`` as another error class, keeping its code, status and request id."""
-    return cls(
-        message or error.message,
-        service=error.service,
-        status_code=error.status_code,
-        error_code=error.error_code,
-        request_id=error.request_id,
-        retry_after=error.retry_after,
-    )
 
 
 def is_true(value: Any) -> bool:
@@ -90,9 +78,9 @@ class DliHook(HuaweiCloudHook):
         if error is None or not error.error_code:
             return error
         if error.error_code in JOB_NOT_FOUND:
-            return retyped(NotFoundError, error, f"job does not exist: {error.message}")
+            return error.retyped(NotFoundError, f"job does not exist: {error.message}")
         if error.error_code in RETRYABLE:
-            return retyped(TransientServiceError, error)
+            return error.retyped(TransientServiceError)
         return error
 
     def _url(self, suffix: str = "") -> str:
@@ -221,6 +209,10 @@ class DliHook(HuaweiCloudHook):
                 if info.job_id not in selected and job_filter.matches(info, now):
                     selected[info.job_id] = info
         return list(selected.values())
+
+    def console_url(self, params: Mapping[str, Any]) -> str | None:
+        base = self._console_base()
+        return f"{base}/dli/?region={self.region}#/main/jobs/flink" if base else None
 
     def check_access(self) -> None:
         next(self._pages({}, page_size=1), None)

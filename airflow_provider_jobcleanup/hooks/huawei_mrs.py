@@ -222,6 +222,13 @@ class MrsHook(HuaweiCloudHook):
                     selected[info.job_id] = info
         return list(selected.values())
 
+    def console_url(self, params: Mapping[str, Any]) -> str | None:
+        base = self._console_base()
+        cluster = params.get("cluster_id")
+        if not base or not cluster:
+            return None
+        return f"{base}/mrs/?region={self.region}#/mrs/manager/clusterDetail/jobManagement?clusterId={cluster}"
+
     def check_access(self) -> None:
         cluster_id = self.extras.get("cluster_id")
         if cluster_id:

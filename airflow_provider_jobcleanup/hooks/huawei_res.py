@@ -40,7 +40,6 @@ from airflow_provider_jobcleanup.exceptions import (
     NotFoundError,
     PermissionDeniedError,
 )
-from airflow_provider_jobcleanup.hooks.huawei_dli import retyped
 from airflow_provider_jobcleanup.hooks.huaweicloud import HuaweiCloudHook
 from airflow_provider_jobcleanup.models import DeletionReport, JobFilter, JobInfo, JobStatus
 from airflow_provider_jobcleanup.transport import check_endpoint, error_from_status, json_or_none
@@ -131,9 +130,9 @@ class ResHook(HuaweiCloudHook):
             return None
         code = (error.error_code or "").upper()
         if code in AUTH_CODES:
-            return retyped(AuthenticationError, error)
+            return error.retyped(AuthenticationError)
         if code in JOB_BUSY_CODES:
-            return retyped(JobBusyError, error, f"job cannot be deleted now: {error.message}")
+            return error.retyped(JobBusyError, f"job cannot be deleted now: {error.message}")
         return error
 
     def _url(self, suffix: str) -> str:

@@ -167,6 +167,16 @@ class HuaweiCloudHook(JobCleanupHook):
             return error.retyped(ThrottledError)
         return error
 
+    def _console_base(self) -> str | None:
+        """``https://console.huaweicloud.com`` (or Open Telekom Cloud's) when the endpoint is the public
+        cloud's; ``None`` for other deployments. [INF] console paths are taken from the public console."""
+        host = self.endpoint.split("://", 1)[-1]
+        if "otc.t-systems.com" in host:
+            return "https://console.otc.t-systems.com"
+        if "myhuaweicloud" in host or host.startswith(("127.", "localhost")):
+            return "https://console.huaweicloud.com"
+        return None
+
     def project_url(self, path: str) -> str:
         """``{endpoint}/{version}/{project_id}/...`` given ``path`` with a ``{project_id}`` placeholder."""
         return self.endpoint + path.format(project_id=self.project_id)

@@ -76,6 +76,10 @@ class BatchDeleteJobsNotifier(BaseNotifier):
             log.exception("failure cleanup could not delete the jobs; the task's own failure stands")
             return
         self.last_report = report
+        try:  # visible in the UI's XCom tab; best effort, the cleanup itself already happened
+            context["ti"].xcom_push(key="failure_cleanup_report", value=report)
+        except Exception:
+            log.debug("could not push the failure cleanup report to XCom")
         log.info(
             "failure cleanup on %s: requested %d, deleted %d, already gone %d, failed %d",
             report["service"],

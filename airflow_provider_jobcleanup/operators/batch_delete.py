@@ -13,6 +13,7 @@ from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowSkipException
 
 from airflow_provider_jobcleanup.exceptions import InvalidInputError, JobCleanupError
+from airflow_provider_jobcleanup.links import JobsConsoleLink
 from airflow_provider_jobcleanup.models import DeletionReport, JobFilter
 from airflow_provider_jobcleanup.services import (
     get_cleanup_hook,
@@ -60,6 +61,7 @@ class BatchDeleteJobsOperator(BaseOperator):
 
     template_fields: Sequence[str] = ("conn_id", "job_ids", "job_filter", "service_params")
     template_fields_renderers = {"service_params": "json", "job_filter": "json"}
+    operator_extra_links = (JobsConsoleLink(),)
     ui_color = "#f4c7c3"
 
     def __init__(
@@ -104,6 +106,7 @@ class BatchDeleteJobsOperator(BaseOperator):
             raise AirflowSkipException("only_on_failure: no upstream task failed, so there is nothing to clean up")
         hook = get_cleanup_hook(self.conn_id, self.service)
         params = hook.validate_params(self.service_params)
+        self.console_url = hook.console_url(params)  # read by JobsConsoleLink after the task ran
         job_ids = self._select(hook, params)
         if not job_ids:
             self.log.info("No jobs to delete on %s", hook.service)

@@ -71,6 +71,10 @@ class JobsGoneTrigger(BaseTrigger):
         except Exception as err:
             yield TriggerEvent({"status": "error", "service": self.service, "message": f"cannot build hook: {err}"})
             return
+        # The sensor checked just before deferring, so the first poll waits one interval. This also keeps the
+        # trigger from firing while the deferring worker is still exiting: Airflow 3.2-3.3 schedulers can fail
+        # a task whose trigger fires that early (apache/airflow#66374, #67287, #72716).
+        await asyncio.sleep(min(self.poll_interval, max(0.0, self.end_time - time.time())))
         while True:
             try:
                 states = await asyncio.to_thread(hook.get_job_states, self.job_ids, **self.service_params)

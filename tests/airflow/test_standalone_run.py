@@ -96,6 +96,9 @@ def test_deferrable_sensor_waits_in_the_triggerer_then_the_run_succeeds(standalo
         180,
         log,
     )
+    # Delete only once the deferring worker has exited: Airflow 3.3's scheduler can fail a task whose trigger
+    # fires before the executor reported the deferral (apache/airflow#66374, #67287, #72716).
+    wait_for("the deferring worker to exit", lambda: "final_state=deferred" in log.read_text(), 120, log)
     wait_for("the triggerer to poll", lambda: emulator.stats().get("mrs.list", 0) >= 3, 60, log)
     assert query(db, "SELECT state FROM dag_run WHERE dag_id=?", DAG_ID) == [("running",)]
 
