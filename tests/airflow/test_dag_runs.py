@@ -105,3 +105,55 @@ def test_invalid_job_ids_fail_before_any_request(dagbag, emulator, monkeypatch):
     )
     assert dag_run.state == "failed"
     assert emulator.stats().get("total", 0) == 0
+
+
+def _after_polls(emulator, route: str, count: int, timeout: float = 90.0) -> None:
+    """Block until the emulator has answered ``count`` requests on ``route`` in total."""
+    deadline = time.monotonic() + timeout
+    while emulator.stats().get(route, 0) < count:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{route} was not polled {count} times: {emulator.stats()}")
+        time.sleep(0.1)
+
+
+@pytest.mark.parametrize("mode", ["poke", "deferrable"])
+def test_token_expiring_during_a_long_wait_is_renewed(dagbag, emulator, monkeypatch, mode):
+    """SCNet: every token is revoked after the sensor's first poll; the sensor must log in again on its
+    next poll, and still see the jobs disappear (deleted afterwards by someone else)."""
+    from airflow_provider_jobcleanup.services import get_cleanup_hook
+    from tests.integration.huawei_helpers import connection_from
+
+    profile = next(p for p in PROFILES if p.name == "scnet-password")
+    targets, params = profile.seed(emulator, 2)
+    hook = get_cleanup_hook("x", profile.service, connection=connection_from(profile.connection(emulator.url)))
+    relogged: list[bool] = []
+
+    def logins() -> int:
+        stats = emulator.stats()
+        return stats.get("scnet.tokens", 0) + stats.get("scnet.tokens_next", 0)
+
+    def revoke_then_delete():
+        _after_polls(emulator, "scnet.jobs", 1)  # the sensor is polling
+        emulator.expire_tokens()
+        deadline = time.monotonic() + 60
+        while logins() < 2 and time.monotonic() < deadline:  # its next poll must log in again
+            time.sleep(0.1)
+        relogged.append(logins() >= 2)
+        hook.delete_jobs(targets, **params)
+
+    background = threading.Thread(target=revoke_then_delete)
+    background.start()
+    try:
+        dag_run = _run(
+            dagbag,
+            f"test_wait_scnet_{mode}",
+            monkeypatch,
+            profile,
+            emulator,
+            {"job_ids": targets, "service_params": params},
+        )
+    finally:
+        background.join()
+    assert dag_run.state == "success", _task_states(dag_run)
+    assert relogged == [True], emulator.stats()  # logged in again while the jobs still existed
+    assert emulator.live_ids("scnet") == set()
