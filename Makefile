@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test demo lint emulator clean
+.PHONY: install test demo lint emulator clean chaos
 
 $(STAMP): pyproject.toml
 	@echo "==> creating $(VENV) and installing the provider with its test tools (first run takes a few minutes)"
@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 lint: $(STAMP)
-	$(BIN)/ruff check airflow_provider_jobcleanup tests example_dags demo
+	$(BIN)/ruff check airflow_provider_jobcleanup tests example_dags demo chaos
 	$(BIN)/mypy airflow_provider_jobcleanup
 
 test: lint
@@ -25,6 +25,11 @@ test: lint
 
 demo: $(STAMP)
 	$(BIN)/python demo/run_demo.py
+
+# Chaos: 10,000 jobs per service under 30% injected faults; prints a per-service summary (a bounded version
+# runs in `make test`: tests/reliability/test_chaos.py).
+chaos: $(STAMP)
+	$(BIN)/python -m chaos.run
 
 emulator: $(STAMP)
 	$(BIN)/jobcleanup-emulator --host 127.0.0.1 --port 8765

@@ -93,5 +93,6 @@ class EmulatorAdmin:
     def config(self, **values: Any) -> None:
         self._post("/_emulator/config", values)
 
-    def expire_tokens(self) -> None:
-        self._post("/_emulator/expire-tokens")
+    def expire_tokens(self, older_than: float = 0.0) -> None:
+        """Every token issued so far stops working (``older_than``: only those issued that long ago)."""
+        self._post("/_emulator/expire-tokens", {"older_than": older_than} if older_than else None)

@@ -77,7 +77,7 @@ class Emulator:
         self.seed_defaults: dict[str, Callable[[EmulatedJob], None]] = {}
         #: callbacks run by ``/_emulator/reset`` and ``/_emulator/expire-tokens``
         self.on_reset: list[Callable[[], None]] = []
-        self.on_expire_tokens: list[Callable[[], None]] = []
+        self.on_expire_tokens: list[Callable[..., None]] = []
         #: per-family shared state (token registries...), keyed by module
         self.extensions: dict[str, Any] = {}
         self._register_admin()
@@ -201,8 +201,11 @@ class Emulator:
         return Response(200, {"config": self.config})
 
     def _admin_expire(self, request: Request) -> Response:
+        # ``{"older_than": s}`` expires only tokens issued at least ``s`` seconds ago (added for chaos runs: a
+        # token that has been in use expires mid-run, never one the client obtained a millisecond ago)
+        older_than = float((request.json() or {}).get("older_than") or 0.0)
         for callback in self.on_expire_tokens:
-            callback()
+            callback(older_than) if older_than > 0 else callback()
         return Response(200, {"expired": True})
 
     def _admin_reset(self, request: Request) -> Response:

@@ -31,6 +31,7 @@ class HuaweiIam:
         self.identity = emulator.credentials.huawei
         self._lock = threading.Lock()
         self.tokens: dict[str, tuple[str, float]] = {}  # token -> (project_id, expires_at)
+        self.issued_at: dict[str, float] = {}  # token -> when it was issued (for expire_all's older_than)
         self.issued = 0
 
     def issue(self, request: Request) -> Response:
@@ -57,6 +58,7 @@ class HuaweiIam:
         now = time.time()
         with self._lock:
             self.tokens[token] = (ident.project_id, now + ttl)
+            self.issued_at[token] = now
             self.issued += 1
         return Response(
             201,
@@ -95,13 +97,18 @@ class HuaweiIam:
             return verifier(request, project_id)
         return _gateway_error(401, "APIGW.0301", "Incorrect IAM authentication information: no credentials")
 
-    def expire_all(self) -> None:
+    def expire_all(self, older_than: float = 0.0) -> None:
+        cutoff = time.time() - older_than
         with self._lock:
-            self.tokens = {t: (p, 0.0) for t, (p, _) in self.tokens.items()}
+            self.tokens = {
+                t: (p, 0.0 if self.issued_at.get(t, 0.0) <= cutoff else expires)
+                for t, (p, expires) in self.tokens.items()
+            }
 
     def reset(self) -> None:
         with self._lock:
             self.tokens.clear()
+            self.issued_at.clear()
             self.issued = 0
 
 

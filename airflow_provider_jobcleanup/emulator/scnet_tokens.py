@@ -19,7 +19,7 @@ import json
 import secrets
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_jobcleanup.emulator.http import Request, Response
@@ -52,6 +52,7 @@ class IssuedToken:
     cluster_id: str
     cluster_name: str
     expires: float  # epoch seconds; lowered by "expire all"
+    issued: float = field(default_factory=time.time)  # for expire_all's older_than
 
 
 class ScnetTokens:
@@ -174,11 +175,12 @@ class ScnetTokens:
         return issued, None
 
     # ------------------------------------------------------------------ admin hooks
-    def expire_all(self) -> None:
+    def expire_all(self, older_than: float = 0.0) -> None:
         now = time.time()
         with self._lock:
             for issued in self._issued.values():
-                issued.expires = min(issued.expires, now - 0.001)
+                if issued.issued <= now - older_than:
+                    issued.expires = min(issued.expires, now - 0.001)
 
     def reset(self) -> None:
         with self._lock:

@@ -53,8 +53,10 @@ from airflow_provider_jobcleanup.transport import (
     Timeouts,
     check_endpoint,
     error_fields,
+    extra_flag,
     json_or_none,
     parse_retry_after,
+    tls_verify,
 )
 
 API_VERSION = "2023-07-01"
@@ -125,7 +127,7 @@ class EhpcHook(JobCleanupHook):
                 )
             url = f"https://ehpcinstant.{self.region}.aliyuncs.com"
         return check_endpoint(
-            str(url), allow_insecure_http=bool(self.extras.get("allow_insecure_http")), what="endpoint"
+            str(url), allow_insecure_http=extra_flag(self.extras, "allow_insecure_http"), what="endpoint"
         )
 
     @cached_property
@@ -158,7 +160,7 @@ class EhpcHook(JobCleanupHook):
             error_parser=self.parse_error,
             retry=RetryPolicy.from_extras(self.extras),
             timeouts=Timeouts.from_extras(self.extras),
-            verify=self.extras.get("verify", True),
+            verify=tls_verify(self.extras),
         )
 
     def parse_error(self, response: requests.Response) -> ApiError | None:
@@ -222,6 +224,9 @@ class EhpcHook(JobCleanupHook):
     # ----------------------------------------------------------------- delete
     def delete_jobs(self, job_ids: Sequence[str], **params: Any) -> DeletionReport:
         """Delete whole jobs, tasks/array indexes (``task_spec``) or executors (``executor_ids``)."""
+        # safety fix: validate and deduplicate here too, so a direct hook call never sends a malformed id and
+        # the report lists each job once
+        job_ids = self.normalize_job_ids(job_ids)
         parsed = self._params(job_ids, params)
         report = self.new_report(job_ids)
         outcomes: dict[str, str] = {}  # job -> "deleted" | "gone" | failure reason

@@ -95,7 +95,15 @@ class DliHook(HuaweiCloudHook):
         for chunk in chunks(ids, self.batch_limit):
             self._delete_batch(chunk, report, unsettled)
         if unsettled:
-            states = self.get_job_states(unsettled)
+            # reliability fix: a re-check that fails after its retries must not lose the report (see above)
+            try:
+                states = self.get_job_states(unsettled)
+            except FATAL:
+                raise
+            except ApiError as err:
+                for job_id in unsettled:
+                    report.failed[job_id] = f"DLI gave no per-job result and the re-check failed: {err}"
+                return self.finish_report(report)
             for job_id in unsettled:
                 if states[job_id].gone:
                     report.deleted.append(job_id)
@@ -135,7 +143,16 @@ class DliHook(HuaweiCloudHook):
                 self._record_refusal(job_id, str(message or "DLI answered is_success=false"), report)
 
     def _record_refusal(self, job_id: str, message: str, report: DeletionReport) -> None:
-        if self._job_status(job_id).gone:
+        # reliability fix: a look-up that fails after its retries fails this job only; raised, it aborted the
+        # run and lost the report of every job already deleted
+        try:
+            gone = self._job_status(job_id).gone
+        except FATAL:
+            raise
+        except ApiError as err:
+            report.failed[job_id] = f"[dli] {message}; checking whether the job still exists failed: {err}"
+            return
+        if gone:
             report.already_gone.append(job_id)
         else:
             report.failed[job_id] = f"[dli] {message}"

@@ -94,6 +94,9 @@ class MrsHook(HuaweiCloudHook):
     # ----------------------------------------------------------------- delete
     def delete_jobs(self, job_ids: Sequence[str], **params: Any) -> DeletionReport:
         params = self.validate_params(params)
+        # safety fix: validate and deduplicate here too (as DLI, RES and SCNet do), so a direct hook call never
+        # sends a malformed id, and a duplicated id is not deleted twice (MRS counted two deletions of one job)
+        job_ids = self.normalize_job_ids(job_ids)
         report = self.new_report(job_ids)
         for chunk in chunks(list(job_ids), self.batch_limit):
             self._delete_batch(chunk, params["cluster_id"], params["kill_running"], report)

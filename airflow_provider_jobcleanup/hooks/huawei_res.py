@@ -42,7 +42,7 @@ from airflow_provider_jobcleanup.exceptions import (
 )
 from airflow_provider_jobcleanup.hooks.huaweicloud import HuaweiCloudHook
 from airflow_provider_jobcleanup.models import DeletionReport, JobFilter, JobInfo, JobStatus
-from airflow_provider_jobcleanup.transport import check_endpoint, error_from_status, json_or_none
+from airflow_provider_jobcleanup.transport import check_endpoint, error_from_status, extra_flag, json_or_none
 
 DEFAULT_ENDPOINT = "https://res.cn-north-4.myhuaweicloud.com"
 TYPES = ("etl", "retrieval", "filter", "ranking", "nearline", "standard", "evaluation")
@@ -76,7 +76,7 @@ class ResHook(HuaweiCloudHook):
         url = self.extras.get("res_endpoint") or DEFAULT_ENDPOINT
         return check_endpoint(
             url,
-            allow_insecure_http=bool(self.extras.get("allow_insecure_http")),
+            allow_insecure_http=extra_flag(self.extras, "allow_insecure_http"),
             what=f"res_endpoint {url!r}",
         )
 
@@ -183,7 +183,15 @@ class ResHook(HuaweiCloudHook):
             if err.retryable or isinstance(err, JobBusyError):
                 return "failed", str(err)
             # RES does not document a not-found code: ask whether the job still exists.
-            if self._job_status(job_id).gone:
+            # (reliability fix: a re-check that itself fails after its retries fails this job only; raised,
+            # it aborted the whole run, cancelled the other jobs and lost the report)
+            try:
+                gone = self._job_status(job_id).gone
+            except FATAL:
+                raise
+            except ApiError as check_err:
+                return "failed", f"{err}; checking whether the job still exists also failed: {check_err}"
+            if gone:
                 return "already_gone", ""
             return "failed", str(err)
         return "deleted", ""

@@ -29,6 +29,8 @@ from airflow_provider_jobcleanup.transport import (
     Timeouts,
     check_endpoint,
     error_from_status,
+    extra_flag,
+    tls_verify,
 )
 
 AUTH_TYPES = ("aksk", "password")
@@ -65,7 +67,7 @@ class HuaweiCloudHook(JobCleanupHook):
         override = self.extras.get(override_key)
         url = override or f"https://{prefix}.{self.region}.myhuaweicloud.com"
         return check_endpoint(
-            url, allow_insecure_http=bool(self.extras.get("allow_insecure_http")), what=f"{override_key} {url!r}"
+            url, allow_insecure_http=extra_flag(self.extras, "allow_insecure_http"), what=f"{override_key} {url!r}"
         )
 
     @cached_property
@@ -143,7 +145,7 @@ class HuaweiCloudHook(JobCleanupHook):
         # The auth is complete before the transport is returned (and cached), so no thread can ever send
         # through a transport without credentials. The token auth reaches its transport late, through ``ref``.
         ref = TransportRef()
-        verify: Any = self.extras.get("verify", True)
+        verify: Any = tls_verify(self.extras)
         transport = ApiTransport(
             self.service,
             auth=self._build_auth(ref),

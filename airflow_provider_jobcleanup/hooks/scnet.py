@@ -41,7 +41,9 @@ from airflow_provider_jobcleanup.transport import (
     RetryPolicy,
     Timeouts,
     check_endpoint,
+    extra_flag,
     json_or_none,
+    tls_verify,
 )
 
 log = logging.getLogger(__name__)
@@ -115,7 +117,7 @@ class ScnetHook(JobCleanupHook):
         if not isinstance(url, str):
             raise ConfigurationError(f"connection {self.conn_id!r}: {what} must be a URL string, got {url!r}")
         return check_endpoint(
-            url, allow_insecure_http=bool(self.extras.get("allow_insecure_http")), what=what
+            url, allow_insecure_http=extra_flag(self.extras, "allow_insecure_http"), what=what
         )
 
     @cached_property
@@ -160,7 +162,7 @@ class ScnetHook(JobCleanupHook):
 
     def _build_transport(self) -> ApiTransport:
         ref = TransportRef()
-        verify: Any = self.extras.get("verify", True)
+        verify: Any = tls_verify(self.extras)
         transport = ApiTransport(
             self.service,
             auth=TokenAuth(self.token_provider, ref, "token"),
