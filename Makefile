@@ -6,12 +6,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test demo lint emulator clean chaos
+.PHONY: install test demo lint emulator clean chaos bench
 
 $(STAMP): pyproject.toml
 	@echo "==> creating $(VENV) and installing the provider with its test tools (first run takes a few minutes)"
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]' 2>&1 | { grep -v '^WARNING: Location' || true; }
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test,bench]' 2>&1 | { grep -v '^WARNING: Location' || true; }
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -30,6 +30,11 @@ demo: $(STAMP)
 # runs in `make test`: tests/reliability/test_chaos.py).
 chaos: $(STAMP)
 	$(BIN)/python -m chaos.run
+
+# Benchmarks: every figure next to its comparison, measured in this run (about 5 minutes on 2 cores);
+# writes benchmarks/throughput.png and benchmarks/last_run.md. BENCH_ARGS=--quick for a one-minute smoke run.
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.run_all $(BENCH_ARGS)
 
 emulator: $(STAMP)
 	$(BIN)/jobcleanup-emulator --host 127.0.0.1 --port 8765

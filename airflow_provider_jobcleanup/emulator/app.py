@@ -226,6 +226,10 @@ def _retry_after_text(seconds: float) -> str:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # TCP_NODELAY: the headers and the body go out in two writes; with Nagle on, the body waits for the
+    # client's delayed ACK (~40 ms on Linux), so every answer with a body took >= 40 ms on a kept-alive
+    # connection (found by benchmarks/throughput.py: DLI/E-HPC/SCNet calls at ~45 ms vs MRS's empty 2xx at 2 ms).
+    disable_nagle_algorithm = True
     emulator: Emulator  # set on the subclass made per server
 
     def _serve(self) -> None:

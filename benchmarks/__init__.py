@@ -1,0 +1,1 @@
+"""Side-by-side benchmarks of the provider (see RESULTS.md); run them with ``make bench``."""
