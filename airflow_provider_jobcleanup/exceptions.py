@@ -7,6 +7,8 @@ the service's own error code and request id, because those are what a support ti
 
 from __future__ import annotations
 
+from typing import Any
+
 from airflow.sdk.exceptions import AirflowException
 
 
@@ -40,6 +42,9 @@ class ApiError(JobCleanupError):
     retryable: bool = False
     #: the HTTP status of the answer (AirflowException's class-level HTTPStatus is for the API server)
     status_code: int | None  # type: ignore[assignment]
+    #: when the error stopped a batch delete part-way: the complete report up to that point (jobs without an
+    #: outcome are listed as failed), so the caller can still publish what was deleted
+    report: Any = None
 
     def __init__(
         self,
@@ -141,3 +146,7 @@ class TransportError(ApiError):
     """No usable answer: connection refused or reset, timeout. Retried."""
 
     retryable = True
+
+
+#: errors after which no further request can succeed: a run stops at once instead of failing job by job
+FATAL_ERRORS: tuple[type[ApiError], ...] = (AuthenticationError, PermissionDeniedError)

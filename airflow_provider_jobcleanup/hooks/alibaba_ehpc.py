@@ -20,7 +20,7 @@ ACS3-HMAC-SHA256 (:mod:`airflow_provider_jobcleanup.auth.alibaba_acs3`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from functools import cached_property
 from typing import Any, TypeVar
@@ -45,18 +45,14 @@ from airflow_provider_jobcleanup.hooks.alibaba_ehpc_params import (
     parse_params,
 )
 from airflow_provider_jobcleanup.hooks.base import JobCleanupHook
+from airflow_provider_jobcleanup.hooks.batching import send_bisecting
 from airflow_provider_jobcleanup.models import DeletionReport, JobFilter, JobInfo, JobStatus
 from airflow_provider_jobcleanup.secrets import mask
 from airflow_provider_jobcleanup.transport import (
     ApiTransport,
-    RetryPolicy,
-    Timeouts,
-    check_endpoint,
     error_fields,
-    extra_flag,
     json_or_none,
     parse_retry_after,
-    tls_verify,
 )
 
 API_VERSION = "2023-07-01"
@@ -87,8 +83,6 @@ AUTH_CODE_PREFIXES = (
 )
 PERMISSION_CODES = ("NotAuthorized", "Forbidden", "NoPermission", "EntityNotExist.Role", "NotEnabled")
 TRANSIENT_CODES = ("ServiceUnavailable", "DbError", "InternalError", "ServiceTimeout")
-#: errors after which no further request can succeed: stop at once rather than fail job by job
-FATAL = (AuthenticationError, PermissionDeniedError)
 
 #: one unit of deletion: (job id, JobSpec entry or executor id)
 Item = tuple[str, Any]
@@ -126,9 +120,7 @@ class EhpcHook(JobCleanupHook):
                     f"connection {self.conn_id!r}: set extra 'region' (e.g. cn-hangzhou) or 'endpoint'"
                 )
             url = f"https://ehpcinstant.{self.region}.aliyuncs.com"
-        return check_endpoint(
-            str(url), allow_insecure_http=extra_flag(self.extras, "allow_insecure_http"), what="endpoint"
-        )
+        return self.checked_endpoint(str(url), "endpoint")
 
     @cached_property
     def region_tz(self) -> timezone:
@@ -154,14 +146,8 @@ class EhpcHook(JobCleanupHook):
         token = self.extras.get("security_token") or None
         mask(secret)
         mask(token)
-        return ApiTransport(
-            self.service,
-            auth=AlibabaAcs3Auth(access_key_id, secret, security_token=token, version=API_VERSION),
-            error_parser=self.parse_error,
-            retry=RetryPolicy.from_extras(self.extras),
-            timeouts=Timeouts.from_extras(self.extras),
-            verify=tls_verify(self.extras),
-        )
+        auth = AlibabaAcs3Auth(access_key_id, secret, security_token=token, version=API_VERSION)
+        return self.new_transport(auth, self.parse_error)
 
     def parse_error(self, response: requests.Response) -> ApiError | None:
         """Alibaba error bodies ``{Code, Message, RequestId}`` to typed errors, whatever the HTTP status."""
@@ -222,13 +208,9 @@ class EhpcHook(JobCleanupHook):
         return parsed
 
     # ----------------------------------------------------------------- delete
-    def delete_jobs(self, job_ids: Sequence[str], **params: Any) -> DeletionReport:
+    def _delete(self, job_ids: list[str], params: dict[str, Any], report: DeletionReport) -> None:
         """Delete whole jobs, tasks/array indexes (``task_spec``) or executors (``executor_ids``)."""
-        # safety fix: validate and deduplicate here too, so a direct hook call never sends a malformed id and
-        # the report lists each job once
-        job_ids = self.normalize_job_ids(job_ids)
         parsed = self._params(job_ids, params)
-        report = self.new_report(job_ids)
         outcomes: dict[str, str] = {}  # job -> "deleted" | "gone" | failure reason
         specs: list[Item] = []
         executors: list[Item] = []
@@ -245,10 +227,25 @@ class EhpcHook(JobCleanupHook):
         def send_executors(items: list[Item]) -> None:
             self._call("DeleteJobs", {"ExecutorIds": compact_json([i for _, i in items]), **scheduler})
 
-        for batch in _batches(specs):
-            self._delete_batch(batch, send_specs, outcomes)
-        for batch in _batches(executors):
-            self._delete_batch(batch, send_executors, outcomes)
+        def succeeded(items: list[Item], _: Any) -> None:
+            for job in dict.fromkeys(job for job, _ in items):
+                _merge(outcomes, job, "deleted")
+
+        def failed(items: list[Item], err: ApiError) -> None:
+            for job in dict.fromkeys(job for job, _ in items):
+                _merge(outcomes, job, "gone" if isinstance(err, NotFoundError) else str(err))
+
+        for send, items in ((send_specs, specs), (send_executors, executors)):
+            for batch in _batches(items):
+                send_bisecting(
+                    batch,
+                    send,
+                    on_success=succeeded,
+                    on_failure=failed,
+                    key=lambda item: item[0],
+                    # a DbError that survived its retries may be caused by one job's record: isolate it too
+                    should_split=lambda err: not err.retryable or err.error_code == "DbError",
+                )
         for job_id in job_ids:
             outcome = outcomes.get(job_id, "no outcome recorded")
             if outcome == "deleted":
@@ -257,29 +254,6 @@ class EhpcHook(JobCleanupHook):
                 report.already_gone.append(job_id)
             else:
                 report.failed[job_id] = outcome
-        return self.finish_report(report)
-
-    def _delete_batch(
-        self, items: list[Item], send: Callable[[list[Item]], None], outcomes: dict[str, str]
-    ) -> None:
-        try:
-            send(items)
-        except FATAL:
-            raise
-        except ApiError as err:
-            jobs = list(dict.fromkeys(job for job, _ in items))
-            # A DbError that survived its retries may be caused by one job's record: isolate it too.
-            # Throttling, 5xx and connection failures are not about a job, so splitting would only add calls.
-            if len(jobs) > 1 and (not err.retryable or err.error_code == "DbError"):
-                middle = set(jobs[: len(jobs) // 2])
-                self._delete_batch([i for i in items if i[0] in middle], send, outcomes)
-                self._delete_batch([i for i in items if i[0] not in middle], send, outcomes)
-                return
-            for job in jobs:
-                _merge(outcomes, job, "gone" if isinstance(err, NotFoundError) else str(err))
-            return
-        for job in dict.fromkeys(job for job, _ in items):
-            _merge(outcomes, job, "deleted")
 
     # ----------------------------------------------------------------- status
     def get_job_states(self, job_ids: Sequence[str], **params: Any) -> dict[str, JobStatus]:

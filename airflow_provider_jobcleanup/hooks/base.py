@@ -18,12 +18,25 @@ from collections.abc import Mapping, Sequence
 from functools import cached_property
 from typing import Any, ClassVar
 
+import requests
 from airflow.sdk import BaseHook, Connection
 
-from airflow_provider_jobcleanup.exceptions import ConfigurationError, InvalidInputError
+from airflow_provider_jobcleanup.exceptions import (
+    FATAL_ERRORS,
+    ConfigurationError,
+    InvalidInputError,
+)
 from airflow_provider_jobcleanup.job_ids import coerce_params, normalize_job_ids
 from airflow_provider_jobcleanup.models import DeletionReport, JobFilter, JobInfo, JobStatus
-from airflow_provider_jobcleanup.transport import ApiTransport
+from airflow_provider_jobcleanup.transport import (
+    ApiTransport,
+    ErrorParser,
+    RetryPolicy,
+    Timeouts,
+    check_endpoint,
+    extra_flag,
+    tls_verify,
+)
 
 
 class JobCleanupHook(BaseHook):
@@ -73,7 +86,29 @@ class JobCleanupHook(BaseHook):
 
     @abstractmethod
     def _build_transport(self) -> ApiTransport:
-        """Create the transport with this service's auth and error parser."""
+        """Create the transport with this service's auth and error parser (see :meth:`new_transport`)."""
+
+    def new_transport(
+        self, auth: requests.auth.AuthBase, error_parser: ErrorParser, *, pool_size: int = 1
+    ) -> ApiTransport:
+        """A transport configured from the connection extras every service accepts: retry settings,
+        timeouts and TLS verification (``verify``)."""
+        return ApiTransport(
+            self.service,
+            auth=auth,
+            error_parser=error_parser,
+            retry=RetryPolicy.from_extras(self.extras),
+            timeouts=Timeouts.from_extras(self.extras),
+            verify=tls_verify(self.extras),
+            pool_size=pool_size,
+        )
+
+    def checked_endpoint(self, url: Any, what: str) -> str:
+        """``url`` if it is safe to send credentials to: https, or http to loopback, or http explicitly allowed
+        by the ``allow_insecure_http`` extra."""
+        if not isinstance(url, str):
+            raise ConfigurationError(f"connection {self.conn_id!r}: {what} must be a URL string, got {url!r}")
+        return check_endpoint(url, allow_insecure_http=extra_flag(self.extras, "allow_insecure_http"), what=what)
 
     def get_conn(self) -> ApiTransport:
         return self.transport
@@ -109,9 +144,31 @@ class JobCleanupHook(BaseHook):
         return dict(params)
 
     # ----------------------------------------------------------------- the three questions
+    def delete_jobs(self, job_ids: Any, **params: Any) -> DeletionReport:
+        """Delete ``job_ids`` in batches and say what happened to each.
+
+        Every hook goes through here, so every hook validates and deduplicates before any request, and every
+        requested id ends in exactly one of ``deleted``, ``already_gone`` or ``failed``. When credentials or
+        permission are refused mid-run nothing more can succeed: the run stops, the jobs without an outcome
+        are listed as failed with that reason, and the error is raised with that report as ``error.report``.
+        """
+        ids = self.normalize_job_ids(job_ids)
+        checked = self.validate_params(params)
+        report = self.new_report(ids)
+        try:
+            self._delete(ids, checked, report)
+        except FATAL_ERRORS as err:
+            for job_id in report.unaccounted:
+                report.failed[job_id] = f"not deleted, the run stopped: {err}"
+            err.report = self.finish_report(report)
+            raise
+        for job_id in report.unaccounted:  # a job must never vanish from the report
+            report.failed[job_id] = "no outcome was recorded for this job"
+        return self.finish_report(report)
+
     @abstractmethod
-    def delete_jobs(self, job_ids: Sequence[str], **params: Any) -> DeletionReport:
-        """Delete ``job_ids`` (already normalized) in batches and say what happened to each."""
+    def _delete(self, job_ids: list[str], params: dict[str, Any], report: DeletionReport) -> None:
+        """Delete the validated, deduplicated ``job_ids``, recording each job's outcome in ``report``."""
 
     @abstractmethod
     def get_job_states(self, job_ids: Sequence[str], **params: Any) -> dict[str, JobStatus]:

@@ -26,21 +26,20 @@ from typing import Any
 import requests
 
 from airflow_provider_jobcleanup.exceptions import (
+    FATAL_ERRORS,
     ApiError,
-    AuthenticationError,
     NotFoundError,
-    PermissionDeniedError,
     TransientServiceError,
 )
+from airflow_provider_jobcleanup.hooks.batching import send_bisecting
 from airflow_provider_jobcleanup.hooks.huaweicloud import HuaweiCloudHook
+from airflow_provider_jobcleanup.hooks.paging import Page, select_matching, states_from_pages, walk_pages
 from airflow_provider_jobcleanup.job_ids import chunks
 from airflow_provider_jobcleanup.models import DeletionReport, JobFilter, JobInfo, JobStatus
 from airflow_provider_jobcleanup.transport import json_or_none
 
 JOB_NOT_FOUND = {"DLI.16001"}
 RETRYABLE = {"DLI.0999"}
-#: errors after which no further request can succeed: stop at once rather than fail job by job
-FATAL = (AuthenticationError, PermissionDeniedError)
 
 PAGE_SIZE = 100
 
@@ -87,49 +86,47 @@ class DliHook(HuaweiCloudHook):
         return self.project_url(f"/v1.0/{{project_id}}/streaming/jobs{suffix}")
 
     # ----------------------------------------------------------------- delete
-    def delete_jobs(self, job_ids: Sequence[str], **params: Any) -> DeletionReport:
-        self.validate_params(params)
-        ids = self.normalize_job_ids(job_ids)
-        report = self.new_report(ids)
+    def _delete(self, job_ids: list[str], params: dict[str, Any], report: DeletionReport) -> None:
         unsettled: list[str] = []
-        for chunk in chunks(ids, self.batch_limit):
-            self._delete_batch(chunk, report, unsettled)
+
+        def send(batch: list[str]) -> Any:
+            response = self.transport.request("POST", self._url("/delete"), json={"job_ids": [int(i) for i in batch]})
+            return json_or_none(response)
+
+        def failed(batch: list[str], err: ApiError) -> None:
+            if isinstance(err, NotFoundError):
+                report.already_gone.extend(batch)
+            else:
+                for job_id in batch:
+                    report.failed[job_id] = str(err)
+
+        for chunk in chunks(job_ids, self.batch_limit):
+            send_bisecting(
+                chunk,
+                send,
+                on_success=lambda batch, results: self._record_results(batch, results, report, unsettled),
+                on_failure=failed,
+            )
         if unsettled:
             # reliability fix: a re-check that fails after its retries must not lose the report (see above)
             try:
                 states = self.get_job_states(unsettled)
-            except FATAL:
+            except FATAL_ERRORS:
                 raise
             except ApiError as err:
                 for job_id in unsettled:
                     report.failed[job_id] = f"DLI gave no per-job result and the re-check failed: {err}"
-                return self.finish_report(report)
+                return
             for job_id in unsettled:
                 if states[job_id].gone:
                     report.deleted.append(job_id)
                 else:
                     report.failed[job_id] = "DLI gave no per-job result and the job still exists"
-        return self.finish_report(report)
 
-    def _delete_batch(self, job_ids: list[str], report: DeletionReport, unsettled: list[str]) -> None:
-        try:
-            response = self.transport.request(
-                "POST", self._url("/delete"), json={"job_ids": [int(i) for i in job_ids]}
-            )
-        except FATAL:
-            raise
-        except ApiError as err:
-            if len(job_ids) > 1 and not err.retryable:
-                middle = len(job_ids) // 2
-                self._delete_batch(job_ids[:middle], report, unsettled)
-                self._delete_batch(job_ids[middle:], report, unsettled)
-            elif isinstance(err, NotFoundError):
-                report.already_gone.extend(job_ids)
-            else:
-                for job_id in job_ids:
-                    report.failed[job_id] = str(err)
-            return
-        results = json_or_none(response)
+    def _record_results(
+        self, job_ids: list[str], results: Any, report: DeletionReport, unsettled: list[str]
+    ) -> None:
+        """Read DLI's per-job answer list (``is_success`` may be a string or a boolean)."""
         if isinstance(results, list) and len(results) == 1 and len(job_ids) > 1:
             results = results * len(job_ids)  # one verdict for the whole batch [INF]
         if not isinstance(results, list) or len(results) != len(job_ids):
@@ -147,7 +144,7 @@ class DliHook(HuaweiCloudHook):
         # run and lost the report of every job already deleted
         try:
             gone = self._job_status(job_id).gone
-        except FATAL:
+        except FATAL_ERRORS:
             raise
         except ApiError as err:
             report.failed[job_id] = f"[dli] {message}; checking whether the job still exists failed: {err}"
@@ -159,27 +156,9 @@ class DliHook(HuaweiCloudHook):
 
     # ----------------------------------------------------------------- status
     def get_job_states(self, job_ids: Sequence[str], **params: Any) -> dict[str, JobStatus]:
-        """One list call per page of the project's Flink jobs; when fewer ids are unresolved than pages
-        remain, the remaining ids are looked up one by one instead (whichever costs fewer calls)."""
+        """One list call per page of the project's Flink jobs, or per-job lookups when those cost fewer."""
         self.validate_params(params)
-        wanted = {str(j) for j in job_ids}
-        found: dict[str, JobStatus] = {}
-        pages = self._pages({})
-        first = next(pages, None)
-        if first is not None:
-            jobs, total = first
-            _collect(jobs, wanted, found)
-            remaining_pages = max(0, -(-total // PAGE_SIZE) - 1)
-            unresolved = wanted - set(found)
-            if unresolved and len(unresolved) < remaining_pages:
-                for job_id in sorted(unresolved):
-                    found[job_id] = self._job_status(job_id)
-            else:
-                for jobs, _ in pages:
-                    _collect(jobs, wanted, found)
-                    if wanted <= set(found):
-                        break
-        return {str(j): found.get(str(j)) or JobStatus(str(j), gone=True) for j in job_ids}
+        return states_from_pages([str(j) for j in job_ids], self._pages({}), PAGE_SIZE, self._job_status)
 
     def _job_status(self, job_id: str) -> JobStatus:
         try:
@@ -189,26 +168,20 @@ class DliHook(HuaweiCloudHook):
         detail = (json_or_none(response) or {}).get("job_detail") or {}
         return JobStatus(job_id, gone=False, state=detail.get("status"))
 
-    def _pages(
-        self, query: dict[str, Any], page_size: int = PAGE_SIZE
-    ) -> Iterator[tuple[list[dict[str, Any]], int]]:
-        """Yield ``(jobs, total_count)`` page by page (``offset`` counts rows); stops on a short page, a page
-        with nothing new, or once ``total_count`` jobs were seen."""
-        seen: set[str] = set()
-        offset = 0
-        while True:
+    def _pages(self, query: dict[str, Any], page_size: int = PAGE_SIZE) -> Iterator[Page]:
+        """The project's Flink jobs, newest first (``offset`` counts rows)."""
+
+        def fetch(index: int) -> Page:
             response = self.transport.request(
-                "GET", self._url(), params={**query, "limit": page_size, "offset": offset, "order": "desc"}
+                "GET",
+                self._url(),
+                params={**query, "limit": page_size, "offset": index * page_size, "order": "desc"},
             )
             job_list = (json_or_none(response) or {}).get("job_list") or {}
-            jobs = job_list.get("jobs") or []
-            total = int(job_list.get("total_count") or 0)
-            yield jobs, total
-            new = {str(j.get("job_id")) for j in jobs} - seen
-            seen |= new
-            if len(jobs) < page_size or not new or len(seen) >= total:
-                return
-            offset += len(jobs)
+            jobs = [_job_info(job) for job in job_list.get("jobs") or []]
+            return jobs, int(job_list.get("total_count") or 0)
+
+        return walk_pages(fetch, page_size)
 
     # ----------------------------------------------------------------- list
     def list_jobs(self, job_filter: JobFilter, **params: Any) -> list[JobInfo]:
@@ -218,14 +191,7 @@ class DliHook(HuaweiCloudHook):
         query: dict[str, Any] = {}
         if len(job_filter.states) == 1:
             query["status"] = job_filter.states[0].lower()
-        now = datetime.now(timezone.utc)
-        selected: dict[str, JobInfo] = {}
-        for jobs, _ in self._pages(query):
-            for job in jobs:
-                info = _job_info(job)
-                if info.job_id not in selected and job_filter.matches(info, now):
-                    selected[info.job_id] = info
-        return list(selected.values())
+        return select_matching(self._pages(query), job_filter)
 
     def console_url(self, params: Mapping[str, Any]) -> str | None:
         base = self._console_base()
@@ -233,13 +199,6 @@ class DliHook(HuaweiCloudHook):
 
     def check_access(self) -> None:
         next(self._pages({}, page_size=1), None)
-
-
-def _collect(jobs: list[dict[str, Any]], wanted: set[str], found: dict[str, JobStatus]) -> None:
-    for job in jobs:
-        job_id = str(job.get("job_id", ""))
-        if job_id in wanted:
-            found[job_id] = JobStatus(job_id, gone=False, state=job.get("status"))
 
 
 def _job_info(job: dict[str, Any]) -> JobInfo:

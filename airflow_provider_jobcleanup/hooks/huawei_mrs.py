@@ -13,22 +13,23 @@ Gone: the job execution is no longer listed / its detail answers ``0176``.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
 import requests
 
 from airflow_provider_jobcleanup.exceptions import (
+    FATAL_ERRORS,
     ApiError,
-    AuthenticationError,
     InvalidInputError,
     JobBusyError,
     NotFoundError,
-    PermissionDeniedError,
     TransientServiceError,
 )
+from airflow_provider_jobcleanup.hooks.batching import send_bisecting
 from airflow_provider_jobcleanup.hooks.huaweicloud import HuaweiCloudHook
+from airflow_provider_jobcleanup.hooks.paging import Page, select_matching, states_from_pages, walk_pages
 from airflow_provider_jobcleanup.job_ids import chunks
 from airflow_provider_jobcleanup.models import DeletionReport, JobFilter, JobInfo, JobStatus
 from airflow_provider_jobcleanup.transport import json_or_none
@@ -39,8 +40,6 @@ JOB_NOT_FOUND = {"0176", "0201"}
 CLUSTER_NOT_FOUND = {"12000003"}
 JOB_RUNNING = {"0183"}
 RETRYABLE = {"0202"}
-#: errors after which no further request can succeed: stop at once rather than fail job by job
-FATAL = (AuthenticationError, PermissionDeniedError)
 
 PAGE_SIZE = 100
 
@@ -92,49 +91,37 @@ class MrsHook(HuaweiCloudHook):
         return self.project_url(f"/v2/{{project_id}}/clusters/{cluster_id}/job-executions{suffix}")
 
     # ----------------------------------------------------------------- delete
-    def delete_jobs(self, job_ids: Sequence[str], **params: Any) -> DeletionReport:
-        params = self.validate_params(params)
-        # safety fix: validate and deduplicate here too (as DLI, RES and SCNet do), so a direct hook call never
-        # sends a malformed id, and a duplicated id is not deleted twice (MRS counted two deletions of one job)
-        job_ids = self.normalize_job_ids(job_ids)
-        report = self.new_report(job_ids)
-        for chunk in chunks(list(job_ids), self.batch_limit):
-            self._delete_batch(chunk, params["cluster_id"], params["kill_running"], report)
-        return self.finish_report(report)
+    def _delete(self, job_ids: list[str], params: dict[str, Any], report: DeletionReport) -> None:
+        cluster_id, kill_running = params["cluster_id"], params["kill_running"]
 
-    def _delete_batch(self, job_ids: list[str], cluster_id: str, kill_running: bool, report: DeletionReport) -> None:
-        try:
-            self.transport.request("POST", self._jobs_url(cluster_id, "/batch-delete"), json={"job_id_list": job_ids})
-        except FATAL:
-            raise
-        except ApiError as err:
+        def send(batch: list[str]) -> None:
+            self.transport.request("POST", self._jobs_url(cluster_id, "/batch-delete"), json={"job_id_list": batch})
+
+        def failed(batch: list[str], err: ApiError) -> None:
             if err.error_code in CLUSTER_NOT_FOUND:
-                raise
-            if len(job_ids) > 1 and not err.retryable:
-                middle = len(job_ids) // 2
-                self._delete_batch(job_ids[:middle], cluster_id, kill_running, report)
-                self._delete_batch(job_ids[middle:], cluster_id, kill_running, report)
-                return
-            self._record_single_failure(job_ids, err, cluster_id, kill_running, report)
-            return
-        report.deleted.extend(job_ids)
+                raise err  # a wrong cluster id: every job would fail the same way
+            if isinstance(err, NotFoundError):
+                report.already_gone.extend(batch)
+            elif isinstance(err, JobBusyError) and kill_running and len(batch) == 1:
+                self._kill_then_delete(batch[0], cluster_id, report)
+            else:
+                for job_id in batch:
+                    report.failed[job_id] = str(err)
 
-    def _record_single_failure(
-        self, job_ids: list[str], err: ApiError, cluster_id: str, kill_running: bool, report: DeletionReport
-    ) -> None:
-        if isinstance(err, NotFoundError):
-            report.already_gone.extend(job_ids)
-        elif isinstance(err, JobBusyError) and kill_running and len(job_ids) == 1:
-            self._kill_then_delete(job_ids[0], cluster_id, report)
-        else:
-            for job_id in job_ids:
-                report.failed[job_id] = str(err)
+        for chunk in chunks(job_ids, self.batch_limit):
+            send_bisecting(
+                chunk,
+                send,
+                on_success=lambda batch, _: report.deleted.extend(batch),
+                on_failure=failed,
+                should_split=lambda err: not err.retryable and err.error_code not in CLUSTER_NOT_FOUND,
+            )
 
     def _kill_then_delete(self, job_id: str, cluster_id: str, report: DeletionReport) -> None:
         try:
             self.transport.request("POST", self._jobs_url(cluster_id, f"/{job_id}/kill"))
             self.transport.request("POST", self._jobs_url(cluster_id, "/batch-delete"), json={"job_id_list": [job_id]})
-        except FATAL:
+        except FATAL_ERRORS:
             raise
         except NotFoundError:
             report.already_gone.append(job_id)
@@ -145,35 +132,14 @@ class MrsHook(HuaweiCloudHook):
 
     # ----------------------------------------------------------------- status
     def get_job_states(self, job_ids: Sequence[str], **params: Any) -> dict[str, JobStatus]:
-        """One list call per page of the cluster's jobs; when fewer ids are unresolved than pages remain,
-        the remaining ids are looked up one by one instead (whichever costs fewer calls)."""
-        params = self.validate_params(params)
-        cluster_id = params["cluster_id"]
-        wanted = set(job_ids)
-        found: dict[str, JobStatus] = {}
-        pages = self._pages(cluster_id, {})
-        first = next(pages, None)
-        if first is not None:
-            jobs, total = first
-            self._collect(jobs, wanted, found)
-            remaining_pages = max(0, -(-total // PAGE_SIZE) - 1)
-            unresolved = wanted - set(found)
-            if unresolved and len(unresolved) < remaining_pages:
-                for job_id in unresolved:
-                    found[job_id] = self._job_status(cluster_id, job_id)
-            else:
-                for jobs, _ in pages:
-                    self._collect(jobs, wanted, found)
-                    if wanted <= set(found):
-                        break
-        return {job_id: found.get(job_id) or JobStatus(job_id, gone=True) for job_id in job_ids}
-
-    @staticmethod
-    def _collect(jobs: list[dict[str, Any]], wanted: set[str], found: dict[str, JobStatus]) -> None:
-        for job in jobs:
-            job_id = str(job.get("job_id", ""))
-            if job_id in wanted:
-                found[job_id] = JobStatus(job_id, gone=False, state=job.get("job_state"))
+        """One list call per page of the cluster's jobs, or per-job lookups when those cost fewer calls."""
+        cluster_id = self.validate_params(params)["cluster_id"]
+        return states_from_pages(
+            job_ids,
+            self._pages(cluster_id, {}),
+            PAGE_SIZE,
+            lambda job_id: self._job_status(cluster_id, job_id),
+        )
 
     def _job_status(self, cluster_id: str, job_id: str) -> JobStatus:
         try:
@@ -183,29 +149,20 @@ class MrsHook(HuaweiCloudHook):
         detail = (json_or_none(response) or {}).get("job_detail") or {}
         return JobStatus(job_id, gone=False, state=detail.get("job_state"))
 
-    def _pages(self, cluster_id: str, query: dict[str, Any]):
-        """Yield ``(jobs, total_record)`` page by page.
+    def _pages(self, cluster_id: str, query: dict[str, Any], page_size: int = PAGE_SIZE) -> Iterator[Page]:
+        """The cluster's job executions, newest first. ``offset`` is taken as a 1-based page number [INF: the
+        docs are ambiguous]; :func:`walk_pages` stops safely under a row-offset reading too."""
 
-        ``offset`` is taken as a 1-based page number [INF: the docs are ambiguous]; paging also stops on a
-        short page or a page with nothing new, so a row-offset reading can never loop forever.
-        """
-        seen: set[str] = set()
-        page = 1
-        while True:
+        def fetch(index: int) -> Page:
             response = self.transport.request(
                 "GET",
                 self._jobs_url(cluster_id),
-                params={**query, "limit": PAGE_SIZE, "offset": page, "sort_by": "desc"},
+                params={**query, "limit": page_size, "offset": index + 1, "sort_by": "desc"},
             )
             body = json_or_none(response) or {}
-            jobs = body.get("job_list") or []
-            total = int(body.get("total_record") or 0)
-            yield jobs, total
-            new = {str(j.get("job_id")) for j in jobs} - seen
-            seen |= new
-            if len(jobs) < PAGE_SIZE or not new or len(seen) >= total:
-                return
-            page += 1
+            return [_job_info(job) for job in body.get("job_list") or []], int(body.get("total_record") or 0)
+
+        return walk_pages(fetch, page_size)
 
     # ----------------------------------------------------------------- list
     def list_jobs(self, job_filter: JobFilter, **params: Any) -> list[JobInfo]:
@@ -216,14 +173,7 @@ class MrsHook(HuaweiCloudHook):
         if job_filter.older_than is not None:
             cutoff = datetime.now(timezone.utc) - job_filter.older_than
             query["submitted_time_end"] = int(cutoff.timestamp() * 1000)
-        now = datetime.now(timezone.utc)
-        selected: dict[str, JobInfo] = {}
-        for jobs, _ in self._pages(params["cluster_id"], query):
-            for job in jobs:
-                info = _job_info(job)
-                if info.job_id not in selected and job_filter.matches(info, now):
-                    selected[info.job_id] = info
-        return list(selected.values())
+        return select_matching(self._pages(params["cluster_id"], query), job_filter)
 
     def console_url(self, params: Mapping[str, Any]) -> str | None:
         base = self._console_base()
@@ -235,7 +185,7 @@ class MrsHook(HuaweiCloudHook):
     def check_access(self) -> None:
         cluster_id = self.extras.get("cluster_id")
         if cluster_id:
-            next(self._pages(cluster_id, {}), None)
+            next(self._pages(cluster_id, {}, page_size=1), None)
         elif self.auth_type == "password":
             self._token_provider.token(self.transport)  # proves the credentials; listing needs a cluster
 

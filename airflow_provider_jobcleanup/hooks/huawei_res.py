@@ -33,16 +33,17 @@ from typing import Any
 import requests
 
 from airflow_provider_jobcleanup.exceptions import (
+    FATAL_ERRORS,
     ApiError,
     AuthenticationError,
     InvalidInputError,
     JobBusyError,
     NotFoundError,
-    PermissionDeniedError,
 )
 from airflow_provider_jobcleanup.hooks.huaweicloud import HuaweiCloudHook
+from airflow_provider_jobcleanup.hooks.paging import Page, select_matching, states_from_pages, walk_pages
 from airflow_provider_jobcleanup.models import DeletionReport, JobFilter, JobInfo, JobStatus
-from airflow_provider_jobcleanup.transport import check_endpoint, error_from_status, extra_flag, json_or_none
+from airflow_provider_jobcleanup.transport import error_from_status, json_or_none
 
 DEFAULT_ENDPOINT = "https://res.cn-north-4.myhuaweicloud.com"
 TYPES = ("etl", "retrieval", "filter", "ranking", "nearline", "standard", "evaluation")
@@ -51,8 +52,6 @@ OFFLINE_PLATFORM_FIELDS = {"platform", "platform_parameter", "config_load_path",
 NOT_FOUND_CODES = {"RES.1001"}
 JOB_BUSY_CODES = {"RES.1024"}
 AUTH_CODES = {"RES.5502", "RES.5503", "RES.5504", "RES.2301"}
-#: errors after which no further request can succeed: stop at once rather than fail job by job
-FATAL = (AuthenticationError, PermissionDeniedError)
 
 PAGE_SIZE = 100
 
@@ -74,10 +73,9 @@ class ResHook(HuaweiCloudHook):
     @cached_property
     def endpoint(self) -> str:
         url = self.extras.get("res_endpoint") or DEFAULT_ENDPOINT
-        return check_endpoint(
+        return self.checked_endpoint(
             url,
-            allow_insecure_http=extra_flag(self.extras, "allow_insecure_http"),
-            what=f"res_endpoint {url!r}",
+            f"res_endpoint {url!r}",
         )
 
     # ----------------------------------------------------------------- validation
@@ -139,10 +137,7 @@ class ResHook(HuaweiCloudHook):
         return self.project_url(f"/v1/{{project_id}}{suffix}")
 
     # ----------------------------------------------------------------- delete
-    def delete_jobs(self, job_ids: Sequence[str], **params: Any) -> DeletionReport:
-        params = self.validate_params(params)
-        ids = self.normalize_job_ids(job_ids)
-        report = self.new_report(ids)
+    def _delete(self, job_ids: list[str], params: dict[str, Any], report: DeletionReport) -> None:
         body_base: dict[str, Any] = {"type": params["type"]}
         if params.get("offline_platform") is not None:
             body_base["offline_platform"] = params["offline_platform"]
@@ -150,19 +145,26 @@ class ResHook(HuaweiCloudHook):
         # is not thread-safe, so several threads would otherwise each build (and log in) on first use.
         self.transport  # noqa: B018
         url = self._url("/del-job")
-        outcomes: dict[str, tuple[str, str]] = {}
         with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="res-delete") as pool:
-            futures = {pool.submit(self._delete_one, url, job_id, body_base): job_id for job_id in ids}
-            done, pending = wait(futures, return_when=FIRST_EXCEPTION)
-            for future in pending:
+            futures = {pool.submit(self._delete_one, url, job_id, body_base): job_id for job_id in job_ids}
+            wait(futures, return_when=FIRST_EXCEPTION)
+            for future in futures:  # after a fatal error: start nothing new
                 future.cancel()
-            for future in done:
-                error = future.exception()
-                if error is not None:
-                    pool.shutdown(wait=True, cancel_futures=True)
-                    raise error
-                outcomes[futures[future]] = future.result()
-        for job_id in ids:  # the report keeps the requested order
+        # Leaving the pool waited for the calls in flight: record every outcome, including those that finished
+        # after the fatal error (they may have deleted their job), before raising it.
+        outcomes: dict[str, tuple[str, str]] = {}
+        fatal: BaseException | None = None
+        for future, job_id in futures.items():
+            if future.cancelled():
+                continue
+            error = future.exception()
+            if error is not None:
+                fatal = fatal or error
+            else:
+                outcomes[job_id] = future.result()
+        for job_id in job_ids:  # the report keeps the requested order
+            if job_id not in outcomes:
+                continue
             outcome, reason = outcomes[job_id]
             if outcome == "deleted":
                 report.deleted.append(job_id)
@@ -170,12 +172,13 @@ class ResHook(HuaweiCloudHook):
                 report.already_gone.append(job_id)
             else:
                 report.failed[job_id] = reason
-        return self.finish_report(report)
+        if fatal is not None:
+            raise fatal
 
     def _delete_one(self, url: str, job_id: str, body_base: dict[str, Any]) -> tuple[str, str]:
         try:
             self.transport.request("DELETE", url, json={"job_id": job_id, **body_base})
-        except FATAL:
+        except FATAL_ERRORS:
             raise
         except NotFoundError:
             return "already_gone", ""
@@ -187,7 +190,7 @@ class ResHook(HuaweiCloudHook):
             # it aborted the whole run, cancelled the other jobs and lost the report)
             try:
                 gone = self._job_status(job_id).gone
-            except FATAL:
+            except FATAL_ERRORS:
                 raise
             except ApiError as check_err:
                 return "failed", f"{err}; checking whether the job still exists also failed: {check_err}"
@@ -198,34 +201,17 @@ class ResHook(HuaweiCloudHook):
 
     # ----------------------------------------------------------------- status
     def get_job_states(self, job_ids: Sequence[str], **params: Any) -> dict[str, JobStatus]:
-        """One list call per page of the jobs of ``type``; when fewer ids are unresolved than pages remain,
-        the remaining ids are looked up one by one instead (whichever costs fewer calls)."""
+        """One list call per page of the jobs of ``type``, or per-job lookups when those cost fewer calls."""
         params = self.validate_params(params)
-        wanted = {str(j) for j in job_ids}
-        found: dict[str, JobStatus] = {}
         pages = self._pages({"type": params["type"]})
-        first = next(pages, None)
-        if first is not None:
-            jobs, total = first
-            _collect(jobs, wanted, found)
-            remaining_pages = max(0, -(-total // PAGE_SIZE) - 1)
-            unresolved = wanted - set(found)
-            if unresolved and len(unresolved) < remaining_pages:
-                for job_id in sorted(unresolved):
-                    found[job_id] = self._job_status(job_id)
-            else:
-                for jobs, _ in pages:
-                    _collect(jobs, wanted, found)
-                    if wanted <= set(found):
-                        break
-        return {str(j): found.get(str(j)) or JobStatus(str(j), gone=True) for j in job_ids}
+        return states_from_pages([str(j) for j in job_ids], pages, PAGE_SIZE, self._job_status)
 
     def _job_status(self, job_id: str) -> JobStatus:
         try:
             response = self.transport.request("GET", self._url(f"/jobs/{job_id}"))
         except NotFoundError:
             return JobStatus(job_id, gone=True)
-        except FATAL:
+        except FATAL_ERRORS:
             raise
         except ApiError as err:
             if (err.error_code or "").upper() in NOT_FOUND_CODES:
@@ -234,26 +220,17 @@ class ResHook(HuaweiCloudHook):
         job = (json_or_none(response) or {}).get("job") or {}
         return JobStatus(job_id, gone=False, state=job.get("job_status"))
 
-    def _pages(
-        self, query: dict[str, Any], page_size: int = PAGE_SIZE
-    ) -> Iterator[tuple[list[dict[str, Any]], int]]:
-        """Yield ``(jobs, total_items)`` page by page (``current-page`` starts at 1); stops on a short page,
-        a page with nothing new, or once ``total_items`` jobs were seen."""
-        seen: set[str] = set()
-        page = 1
-        while True:
+    def _pages(self, query: dict[str, Any], page_size: int = PAGE_SIZE) -> Iterator[Page]:
+        """The jobs of one ``type`` (``current-page`` starts at 1)."""
+
+        def fetch(index: int) -> Page:
             response = self.transport.request(
-                "GET", self._url("/jobs"), params={**query, "current-page": page, "page-size": page_size}
+                "GET", self._url("/jobs"), params={**query, "current-page": index + 1, "page-size": page_size}
             )
             body = json_or_none(response) or {}
-            jobs = body.get("jobs") or []
-            total = int(body.get("total_items") or 0)
-            yield jobs, total
-            new = {str(j.get("job_id")) for j in jobs} - seen
-            seen |= new
-            if len(jobs) < page_size or not new or len(seen) >= total:
-                return
-            page += 1
+            return [_job_info(job) for job in body.get("jobs") or []], int(body.get("total_items") or 0)
+
+        return walk_pages(fetch, page_size)
 
     # ----------------------------------------------------------------- list
     def list_jobs(self, job_filter: JobFilter, **params: Any) -> list[JobInfo]:
@@ -263,24 +240,10 @@ class ResHook(HuaweiCloudHook):
         query: dict[str, Any] = {"type": params["type"]}
         if len(job_filter.states) == 1:
             query["job-status"] = job_filter.states[0]
-        now = datetime.now(timezone.utc)
-        selected: dict[str, JobInfo] = {}
-        for jobs, _ in self._pages(query):
-            for job in jobs:
-                info = _job_info(job)
-                if info.job_id not in selected and job_filter.matches(info, now):
-                    selected[info.job_id] = info
-        return list(selected.values())
+        return select_matching(self._pages(query), job_filter)
 
     def check_access(self) -> None:
         next(self._pages({"type": "etl"}, page_size=1), None)
-
-
-def _collect(jobs: list[dict[str, Any]], wanted: set[str], found: dict[str, JobStatus]) -> None:
-    for job in jobs:
-        job_id = str(job.get("job_id", ""))
-        if job_id in wanted:
-            found[job_id] = JobStatus(job_id, gone=False, state=job.get("job_status"))
 
 
 def _parse_time(value: Any) -> datetime | None:

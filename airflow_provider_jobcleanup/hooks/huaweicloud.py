@@ -9,7 +9,7 @@ Connection: login/password are the AK/SK (``auth_type`` ``aksk``, the default) o
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import requests
 
@@ -25,12 +25,7 @@ from airflow_provider_jobcleanup.hooks.base import JobCleanupHook
 from airflow_provider_jobcleanup.secrets import mask
 from airflow_provider_jobcleanup.transport import (
     ApiTransport,
-    RetryPolicy,
-    Timeouts,
-    check_endpoint,
     error_from_status,
-    extra_flag,
-    tls_verify,
 )
 
 AUTH_TYPES = ("aksk", "password")
@@ -66,9 +61,7 @@ class HuaweiCloudHook(JobCleanupHook):
     def _endpoint(self, prefix: str, override_key: str) -> str:
         override = self.extras.get(override_key)
         url = override or f"https://{prefix}.{self.region}.myhuaweicloud.com"
-        return check_endpoint(
-            url, allow_insecure_http=extra_flag(self.extras, "allow_insecure_http"), what=f"{override_key} {url!r}"
-        )
+        return self.checked_endpoint(url, f"{override_key} {url!r}")
 
     @cached_property
     def endpoint(self) -> str:
@@ -145,16 +138,7 @@ class HuaweiCloudHook(JobCleanupHook):
         # The auth is complete before the transport is returned (and cached), so no thread can ever send
         # through a transport without credentials. The token auth reaches its transport late, through ``ref``.
         ref = TransportRef()
-        verify: Any = tls_verify(self.extras)
-        transport = ApiTransport(
-            self.service,
-            auth=self._build_auth(ref),
-            error_parser=self.parse_error,
-            retry=RetryPolicy.from_extras(self.extras),
-            timeouts=Timeouts.from_extras(self.extras),
-            verify=verify,
-            pool_size=self.concurrency,
-        )
+        transport = self.new_transport(self._build_auth(ref), self.parse_error, pool_size=self.concurrency)
         ref.set(transport)
         return transport
 

@@ -25,11 +25,10 @@ from typing import Any
 from airflow_provider_jobcleanup.auth.scnet_token import ScnetTokenProvider
 from airflow_provider_jobcleanup.auth.token_cache import TokenAuth, TransportRef, shared_provider
 from airflow_provider_jobcleanup.exceptions import (
+    FATAL_ERRORS,
     ApiError,
-    AuthenticationError,
     ConfigurationError,
     InvalidInputError,
-    PermissionDeniedError,
 )
 from airflow_provider_jobcleanup.hooks import scnet_protocol as proto
 from airflow_provider_jobcleanup.hooks.base import JobCleanupHook
@@ -38,12 +37,7 @@ from airflow_provider_jobcleanup.models import DeletionReport, JobFilter, JobInf
 from airflow_provider_jobcleanup.secrets import mask
 from airflow_provider_jobcleanup.transport import (
     ApiTransport,
-    RetryPolicy,
-    Timeouts,
-    check_endpoint,
-    extra_flag,
     json_or_none,
-    tls_verify,
 )
 
 log = logging.getLogger(__name__)
@@ -53,8 +47,6 @@ DEFAULT_BASE_URL = "https://api.scnet.cn"
 ENTRIES_PER_CALL = 50
 #: rows per list call (the docs show 25; larger pages are assumed accepted) [INF]
 PAGE_SIZE = 100
-#: errors after which no further request can succeed: stop at once rather than fail job by job
-FATAL = (AuthenticationError, PermissionDeniedError)
 
 
 class ScnetHook(JobCleanupHook):
@@ -114,11 +106,7 @@ class ScnetHook(JobCleanupHook):
         return self._checked_url(self.extras.get("base_url") or DEFAULT_BASE_URL, "base_url")
 
     def _checked_url(self, url: Any, what: str) -> str:
-        if not isinstance(url, str):
-            raise ConfigurationError(f"connection {self.conn_id!r}: {what} must be a URL string, got {url!r}")
-        return check_endpoint(
-            url, allow_insecure_http=extra_flag(self.extras, "allow_insecure_http"), what=what
-        )
+        return self.checked_endpoint(url, what)
 
     @cached_property
     def token_provider(self) -> ScnetTokenProvider:
@@ -162,14 +150,8 @@ class ScnetHook(JobCleanupHook):
 
     def _build_transport(self) -> ApiTransport:
         ref = TransportRef()
-        verify: Any = tls_verify(self.extras)
-        transport = ApiTransport(
-            self.service,
-            auth=TokenAuth(self.token_provider, ref, "token"),
-            error_parser=proto.error_parser(self.connection.login or ""),
-            retry=RetryPolicy.from_extras(self.extras),
-            timeouts=Timeouts.from_extras(self.extras),
-            verify=verify,
+        transport = self.new_transport(
+            TokenAuth(self.token_provider, ref, "token"), proto.error_parser(self.connection.login or "")
         )
         ref.set(transport)
         return transport
@@ -295,17 +277,13 @@ class ScnetHook(JobCleanupHook):
         ]
 
     # ----------------------------------------------------------------- delete
-    def delete_jobs(self, job_ids: Sequence[str], **params: Any) -> DeletionReport:
-        ids = self.normalize_job_ids(job_ids)
-        params = self.validate_params(params)
-        refs = self._plan(ids, params)
-        report = self.new_report(ids)
+    def _delete(self, job_ids: list[str], params: dict[str, Any], report: DeletionReport) -> None:
+        refs = self._plan(job_ids, params)
         unconfirmed: list[proto.JobRef] = []
         for start in range(0, len(refs), ENTRIES_PER_CALL):
             unconfirmed.extend(self._delete_chunk(refs[start : start + ENTRIES_PER_CALL], report))
         if unconfirmed:
             self._recheck(unconfirmed, report)
-        return self.finish_report(report)
 
     def _delete_chunk(self, refs: list[proto.JobRef], report: DeletionReport) -> list[proto.JobRef]:
         """One delete call; returns the jobs whose outcome the answer did not state."""
@@ -315,7 +293,7 @@ class ScnetHook(JobCleanupHook):
                 f"{self.hpc_url}/hpc/openapi/v2/jobs",
                 params={"jobMethod": "5", "strJobInfoMap": proto.build_job_info_map(refs)},
             )
-        except FATAL:
+        except FATAL_ERRORS:
             raise
         except ApiError as err:
             for ref in refs:
@@ -339,7 +317,7 @@ class ScnetHook(JobCleanupHook):
         log.warning("scnet: the delete answer did not mention %d job(s); checking their state", len(refs))
         try:
             states = self._states(refs)
-        except FATAL:
+        except FATAL_ERRORS:
             raise
         except ApiError as err:
             for ref in refs:

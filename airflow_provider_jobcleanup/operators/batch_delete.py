@@ -116,7 +116,15 @@ class BatchDeleteJobsOperator(BaseOperator):
             self.log.info("Dry run: would delete %d %s jobs: %s", len(job_ids), hook.service, _preview(job_ids))
         else:
             self.log.info("Deleting %d %s jobs", len(job_ids), hook.service)
-            report = hook.delete_jobs(job_ids, **params)
+            try:
+                report = hook.delete_jobs(job_ids, **params)
+            except JobCleanupError as err:
+                partial = getattr(err, "report", None)
+                if partial is not None:  # stopped part-way: still publish what was deleted
+                    self._log_summary(partial)
+                    self._push(context, partial.to_dict())
+                    context["ti"].xcom_push(key="return_value", value=partial.to_dict())
+                raise
         report.dry_run = self.is_dry_run
         result = report.to_dict()
         self._log_summary(report)

@@ -1,0 +1,58 @@
+"""Sending a batch and, when the service fails the whole batch, finding out job by job.
+
+Most services answer a batch with one error when one job in it cannot be deleted (missing, running,
+malformed). Splitting the failed batch in halves until each failing job stands alone gives every job its own
+outcome for about ``2 * failures * log2(batch)`` extra calls, instead of one call per job.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
+
+from airflow_provider_jobcleanup.exceptions import FATAL_ERRORS, ApiError
+
+Item = TypeVar("Item")
+
+
+def _identity(item: Any) -> Hashable:
+    return item
+
+
+def _not_retryable(error: ApiError) -> bool:
+    # Throttling, 5xx and connection failures are not about a job: splitting would only add calls.
+    return not error.retryable
+
+
+def send_bisecting(
+    items: list[Item],
+    send: Callable[[list[Item]], Any],
+    *,
+    on_success: Callable[[list[Item], Any], None],
+    on_failure: Callable[[list[Item], ApiError], None],
+    key: Callable[[Item], Hashable] = _identity,
+    should_split: Callable[[ApiError], bool] = _not_retryable,
+) -> None:
+    """``send(items)``; on an error that ``should_split``, retry each half until the failing jobs are alone.
+
+    :param key: the job an item belongs to; a job's items are never split apart.
+    :param on_success: called with the items of every batch that succeeded and ``send``'s result.
+    :param on_failure: called with the items that failed and the error (a single job's, unless the error
+        was not worth splitting). Authentication and permission errors propagate instead.
+    """
+    try:
+        result = send(items)
+    except FATAL_ERRORS:
+        raise
+    except ApiError as error:
+        jobs = list(dict.fromkeys(key(item) for item in items))
+        if len(jobs) > 1 and should_split(error):
+            first = set(jobs[: len(jobs) // 2])
+            for half in ([i for i in items if key(i) in first], [i for i in items if key(i) not in first]):
+                send_bisecting(
+                    half, send, on_success=on_success, on_failure=on_failure, key=key, should_split=should_split
+                )
+            return
+        on_failure(items, error)
+        return
+    on_success(items, result)
