@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from benchmarks import api_calls, client_cpu, import_cost, memory, throughput, trigger_load
+from benchmarks import api_calls, breakdown, client_cpu, import_cost, memory, throughput, trigger_load
 from benchmarks.common import ROOT, Row, Table, emulator, load, machine, quiet_logging
 from benchmarks.plot import plot
 
@@ -84,7 +84,10 @@ def main(argv: Sequence[str] | None = None) -> None:
             lambda: [
                 client_cpu.table(
                     client_cpu.measure(url, admin, n=1_000 if quick else 10_000, repeats=1 if quick else 5)
-                )
+                ),
+                breakdown.table(
+                    breakdown.measure(url, admin, n=1_000 if quick else 10_000, repeats=1 if quick else 5)
+                ),
             ],
         )
         step("6. Memory", lambda: [memory.table(memory.measure(url, 5_000 if quick else 100_000))])

@@ -67,3 +67,12 @@ def test_memory_child_deletes_everything(emulator_url, n):
     figure = memory.measure(emulator_url, n)
     assert figure.deleted == n and figure.calls == math.ceil(n / 100)
     assert 0 < figure.traced_peak_mb < memory.TARGET_MB
+
+
+def test_breakdown_splits_the_client_cpu_by_layer(emulator, emulator_url):
+    from benchmarks import breakdown
+
+    [figure] = breakdown.measure(emulator_url, emulator, services=("mrs",), n=200, repeats=1)
+    assert figure.calls == 2 and figure.total > 0 and figure.floor > 0
+    assert 0 < figure.send < figure.request <= figure.total
+    assert breakdown.table([figure]).rows[0].met is None
