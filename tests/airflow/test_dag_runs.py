@@ -157,3 +157,27 @@ def test_token_expiring_during_a_long_wait_is_renewed(dagbag, emulator, monkeypa
     assert dag_run.state == "success", _task_states(dag_run)
     assert relogged == [True], emulator.stats()  # logged in again while the jobs still existed
     assert emulator.live_ids("scnet") == set()
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_executor_level_deletion_of_a_250_executor_array_job(dagbag, emulator, monkeypatch, mode):
+    """E-HPC: the operator deletes all 250 executors of an array job (3 calls of at most 100), the job itself
+    stays, and the sensor confirms the executors are gone."""
+    profile = next(p for p in PROFILES if p.service == "ehpc")
+    [job] = emulator.seed("ehpc", 1, state="Running", attrs={"tasks": {"task0": 250}})
+    executors = [f"{job}-task0-{i}" for i in range(250)]
+    dag_run = _run(
+        dagbag,
+        f"test_cleanup_ehpc_{mode}",
+        monkeypatch,
+        profile,
+        emulator,
+        {"job_ids": [job], "service_params": {"executor_ids": executors}},
+    )
+    assert dag_run.state == "success", _task_states(dag_run)
+    assert emulator.stats()["ehpc.DeleteJobs"] == 3
+    assert emulator.live_ids("ehpc") == {job}  # executors deleted, not the job
+    [record] = [j for j in emulator.jobs("ehpc") if j["job_id"] == job]
+    assert record["state"] != "Deleted"
+    executor_states = record["attrs"]["tasks"]["task0"]
+    assert len(executor_states) == 250 and set(executor_states.values()) == {"Deleted"}
