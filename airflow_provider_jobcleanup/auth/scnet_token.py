@@ -225,9 +225,12 @@ class ScnetTokenProvider(CachedTokenProvider):
         """The JWT claims of the current token (``computeUser``, ``clusterId``...)."""
         return jwt_claims(self.token(transport))
 
-    def invalidate(self) -> None:
-        """Drop the token after a rejection, but keep it for a renewal attempt."""
+    def invalidate(self, failed: str | None = None) -> None:
+        """Drop the token after a rejection (unless another thread already replaced it), but keep it for a
+        renewal attempt."""
         with self._lock:
+            if not self._is_current(failed):
+                return
             if self._token is not None:
                 self._stale = self._token  # type: ignore[assignment]
             self._token = None

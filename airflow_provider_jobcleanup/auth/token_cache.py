@@ -58,10 +58,19 @@ class CachedTokenProvider(ABC):
         """Refresh ``refresh_margin`` early, or a tenth of the lifetime for short-lived tokens."""
         return min(self.refresh_margin, max(0.0, (token.expires_at - token.issued_at) / 10))
 
-    def invalidate(self) -> None:
-        """Forget the cached token (after a 401), so the next call fetches a new one."""
+    def invalidate(self, failed: str | None = None) -> None:
+        """Forget the cached token after a 401, so the next call fetches a new one.
+
+        :param failed: the token the rejected request carried. When another thread already replaced it, the
+            new token is kept: eight requests in flight with an expired token cause one login, not eight.
+        """
         with self._lock:
-            self._token = None
+            if self._is_current(failed):
+                self._token = None
+
+    def _is_current(self, failed: str | None) -> bool:
+        """Whether ``failed`` (``None``: unknown) is still the cached token. Call with the lock held."""
+        return failed is None or (self._token is not None and self._token.value == failed)
 
     @abstractmethod
     def _fetch(self, transport: ApiTransport) -> Token:
@@ -75,13 +84,17 @@ class TokenAuth(requests.auth.AuthBase):
         self.provider = provider
         self.transport_ref = transport_ref
         self.header = header
+        self._sent = threading.local()  # the token this thread's last request carried
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        request.headers[self.header] = self.provider.token(self.transport_ref.get())
+        value = self.provider.token(self.transport_ref.get())
+        self._sent.value = value
+        request.headers[self.header] = value
         return request
 
     def invalidate(self) -> None:
-        self.provider.invalidate()
+        """Called by the transport in the thread whose request was rejected."""
+        self.provider.invalidate(getattr(self._sent, "value", None))
 
 
 class TransportRef:
