@@ -389,7 +389,7 @@ class ApiTransport:
         # Performance: with trust_env on, requests scans the whole environment twice per request looking for
         # proxies (~20% of the client CPU of a small call; found by benchmarks/throughput.py). Read it once
         # instead, with requests' own functions: the same HTTP(S)_PROXY / NO_PROXY / CA-bundle behaviour,
-        # resolved once per host (see _proxies_for). Side effect: ~/.netrc is no longer consulted (auth is explicit).
+        # resolved once per host (see _target). Side effect: ~/.netrc is no longer consulted (auth is explicit).
         self.session.trust_env = False
         self._env_proxies: dict[str, dict[str, str]] = {}
         self._targets: dict[str, _Target] = {}
@@ -639,10 +639,6 @@ class ApiTransport:
                 self._targets.clear()
             self._targets[url] = target
         return target
-
-    def _proxies_for(self, url: str) -> dict[str, str]:
-        """The environment's proxies for ``url``'s host (empty when ``NO_PROXY`` bypasses it), read once."""
-        return self._target(url).proxies
 
     def _wait(self, state: tenacity.RetryCallState) -> float:
         policy = self.retry

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import importlib
-import json
 import logging
 import socket
 import struct
@@ -297,7 +296,3 @@ def server_url(server: EmulatorServer) -> str:
     """``http://host:port`` the server is bound to."""
     host, port = server.server_address[:2]
     return f"http://{host!s}:{port}"
-
-
-def dumps(data: Any) -> str:
-    return json.dumps(data, indent=2, sort_keys=True)

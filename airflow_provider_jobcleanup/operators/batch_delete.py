@@ -17,7 +17,6 @@ from airflow_provider_jobcleanup.links import JobsConsoleLink
 from airflow_provider_jobcleanup.models import DeletionReport, JobFilter
 from airflow_provider_jobcleanup.services import (
     get_cleanup_hook,
-    get_spec,
     merge_service_params,
     pop_service_params,
 )
@@ -78,9 +77,7 @@ class BatchDeleteJobsOperator(BaseOperator):
         only_on_failure: bool = False,
         **kwargs: Any,
     ) -> None:
-        if service is not None:
-            get_spec(service)
-        named_params = pop_service_params(service, kwargs)
+        named_params = pop_service_params(service, kwargs)  # also rejects an unknown service
         super().__init__(**kwargs)
         self.service_params = merge_service_params(service_params, named_params, self.task_id)
         if (job_ids is None) == (job_filter is None):

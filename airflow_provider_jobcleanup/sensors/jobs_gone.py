@@ -19,7 +19,6 @@ from airflow_provider_jobcleanup.exceptions import JobCleanupError
 from airflow_provider_jobcleanup.job_ids import coerce_id_list
 from airflow_provider_jobcleanup.services import (
     get_cleanup_hook,
-    get_spec,
     merge_service_params,
     pop_service_params,
 )
@@ -57,9 +56,7 @@ class JobsGoneSensor(BaseSensorOperator):
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         **kwargs: Any,
     ) -> None:
-        if service is not None:
-            get_spec(service)
-        named_params = pop_service_params(service, kwargs)
+        named_params = pop_service_params(service, kwargs)  # also rejects an unknown service
         super().__init__(**kwargs)
         self.service_params = merge_service_params(service_params, named_params, self.task_id)
         self.conn_id = conn_id

@@ -11,7 +11,7 @@ import importlib
 import json
 import pkgutil
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from tests.emulator_client import EmulatorAdmin
@@ -34,7 +34,6 @@ class ServiceProfile:
     conn_id: str
     connection: Callable[[str], dict[str, Any]]
     seed: Callable[[EmulatorAdmin, int], tuple[list[str], dict[str, Any]]]
-    tags: tuple[str, ...] = field(default=())
 
     def env_var(self, emulator_url: str) -> tuple[str, str]:
         """``(AIRFLOW_CONN_<ID>, json)`` for this profile."""
