@@ -26,8 +26,6 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import requests
-
 from airflow_provider_jobcleanup.auth.token_cache import CachedTokenProvider, Token
 from airflow_provider_jobcleanup.exceptions import (
     ApiError,
@@ -36,7 +34,7 @@ from airflow_provider_jobcleanup.exceptions import (
     PermissionDeniedError,
 )
 from airflow_provider_jobcleanup.secrets import mask
-from airflow_provider_jobcleanup.transport import error_from_status, json_or_none
+from airflow_provider_jobcleanup.transport import Answer, error_from_status, json_or_none
 
 if TYPE_CHECKING:
     from airflow_provider_jobcleanup.transport import ApiTransport
@@ -131,7 +129,7 @@ def login_error_parser(user: str, mode: str):
     """Error parser of the login and renewal calls: any non-zero ``code`` is an authentication failure,
     except ``10007`` (user frozen), which no new attempt can fix."""
 
-    def parse(response: requests.Response) -> ApiError | None:
+    def parse(response: Answer) -> ApiError | None:
         if not response.ok:
             return error_from_status(SERVICE, response, message_prefix=f"{mode} for user {user!r}: ")
         body = json_or_none(response)

@@ -30,20 +30,18 @@ from datetime import datetime, timezone
 from functools import cached_property
 from typing import Any
 
-import requests
-
 from airflow_provider_jobcleanup.exceptions import (
-    FATAL_ERRORS,
     ApiError,
     AuthenticationError,
     InvalidInputError,
     JobBusyError,
     NotFoundError,
+    ends_run,
 )
 from airflow_provider_jobcleanup.hooks.huaweicloud import HuaweiCloudHook
 from airflow_provider_jobcleanup.hooks.paging import Page, select_matching, states_from_pages, walk_pages
 from airflow_provider_jobcleanup.models import DeletionReport, JobFilter, JobInfo, JobStatus
-from airflow_provider_jobcleanup.transport import error_from_status, json_or_none
+from airflow_provider_jobcleanup.transport import Answer, error_from_status, json_or_none
 
 DEFAULT_ENDPOINT = "https://res.cn-north-4.myhuaweicloud.com"
 TYPES = ("etl", "retrieval", "filter", "ranking", "nearline", "standard", "evaluation")
@@ -69,6 +67,8 @@ class ResHook(HuaweiCloudHook):
     job_id_description = "1-64 letters, digits, '-' or '_'"
     job_id_allow_int = False
     param_names = ("type", "offline_platform")
+    #: ``job_status`` values [INF: RES does not document them; these are the ones its console shows]
+    states = ("STARTING", "RUNNING", "SUCCEEDED", "FAILED", "STOPPED")
 
     @cached_property
     def endpoint(self) -> str:
@@ -116,7 +116,7 @@ class ResHook(HuaweiCloudHook):
                 raise InvalidInputError(f"offline_platform.{name} must be a string")
         return params
 
-    def parse_error(self, response: requests.Response) -> ApiError | None:
+    def parse_error(self, response: Answer) -> ApiError | None:
         body = json_or_none(response)
         refused = isinstance(body, dict) and body.get("is_success") is False
         if response.ok and not refused:
@@ -178,21 +178,21 @@ class ResHook(HuaweiCloudHook):
     def _delete_one(self, url: str, job_id: str, body_base: dict[str, Any]) -> tuple[str, str]:
         try:
             self.transport.request("DELETE", url, json={"job_id": job_id, **body_base})
-        except FATAL_ERRORS:
-            raise
         except NotFoundError:
             return "already_gone", ""
         except ApiError as err:
-            if err.retryable or isinstance(err, JobBusyError):
+            if ends_run(err):
+                raise
+            if isinstance(err, JobBusyError):
                 return "failed", str(err)
             # RES does not document a not-found code: ask whether the job still exists.
             # (reliability fix: a re-check that itself fails after its retries fails this job only; raised,
             # it aborted the whole run, cancelled the other jobs and lost the report)
             try:
                 gone = self._job_status(job_id).gone
-            except FATAL_ERRORS:
-                raise
             except ApiError as check_err:
+                if ends_run(check_err):
+                    raise
                 return "failed", f"{err}; checking whether the job still exists also failed: {check_err}"
             if gone:
                 return "already_gone", ""
@@ -211,9 +211,9 @@ class ResHook(HuaweiCloudHook):
             response = self.transport.request("GET", self._url(f"/jobs/{job_id}"))
         except NotFoundError:
             return JobStatus(job_id, gone=True)
-        except FATAL_ERRORS:
-            raise
         except ApiError as err:
+            if ends_run(err):
+                raise
             if (err.error_code or "").upper() in NOT_FOUND_CODES:
                 return JobStatus(job_id, gone=True)
             raise
@@ -230,10 +230,10 @@ class ResHook(HuaweiCloudHook):
             body = json_or_none(response) or {}
             return [_job_info(job) for job in body.get("jobs") or []], int(body.get("total_items") or 0)
 
-        return walk_pages(fetch, page_size)
+        return walk_pages(fetch, page_size, self.limits.max_pages, self.service)
 
     # ----------------------------------------------------------------- list
-    def list_jobs(self, job_filter: JobFilter, **params: Any) -> list[JobInfo]:
+    def _list_jobs(self, job_filter: JobFilter, **params: Any) -> list[JobInfo]:
         """Every job of ``type`` matching the filter; one state is filtered by RES (``job-status``), the age
         (on ``operating_time`` [INF]) and the name pattern on this side."""
         params = self.validate_params(params)

@@ -25,10 +25,10 @@ from typing import Any
 from airflow_provider_jobcleanup.auth.scnet_token import ScnetTokenProvider
 from airflow_provider_jobcleanup.auth.token_cache import TokenAuth, TransportRef, shared_provider
 from airflow_provider_jobcleanup.exceptions import (
-    FATAL_ERRORS,
     ApiError,
     ConfigurationError,
     InvalidInputError,
+    ends_run,
 )
 from airflow_provider_jobcleanup.hooks import scnet_protocol as proto
 from airflow_provider_jobcleanup.hooks.base import JobCleanupHook
@@ -99,6 +99,8 @@ class ScnetHook(JobCleanupHook):
     )
     job_id_allow_int = True
     param_names = ("job_manager_id", "user", "job_managers")
+    #: scheduler job states (SCNet job query reference; ``statT``/``statDE`` seen in clients)
+    states = ("statR", "statQ", "statH", "statS", "statE", "statC", "statW", "statX", "statT", "statDE")
 
     # ----------------------------------------------------------------- connection and discovery
     @cached_property
@@ -293,9 +295,9 @@ class ScnetHook(JobCleanupHook):
                 f"{self.hpc_url}/hpc/openapi/v2/jobs",
                 params={"jobMethod": "5", "strJobInfoMap": proto.build_job_info_map(refs)},
             )
-        except FATAL_ERRORS:
-            raise
         except ApiError as err:
+            if ends_run(err):
+                raise
             for ref in refs:
                 report.failed[ref.key] = str(err)
             return []
@@ -317,9 +319,9 @@ class ScnetHook(JobCleanupHook):
         log.warning("scnet: the delete answer did not mention %d job(s); checking their state", len(refs))
         try:
             states = self._states(refs)
-        except FATAL_ERRORS:
-            raise
         except ApiError as err:
+            if ends_run(err):
+                raise
             for ref in refs:
                 report.failed[ref.key] = (
                     f"delete not confirmed by the service, and the re-check failed: {err}"
@@ -401,7 +403,7 @@ class ScnetHook(JobCleanupHook):
         return dict(data) if isinstance(data, dict) and data else None
 
     # ----------------------------------------------------------------- list
-    def list_jobs(self, job_filter: JobFilter, **params: Any) -> list[JobInfo]:
+    def _list_jobs(self, job_filter: JobFilter, **params: Any) -> list[JobInfo]:
         params = self.validate_params(params)
         if params.get("job_managers"):
             raise InvalidInputError(

@@ -12,8 +12,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-import requests
-
 from airflow_provider_jobcleanup.auth.scnet_token import CODE_FROZEN, frozen_message
 from airflow_provider_jobcleanup.exceptions import (
     ApiError,
@@ -21,7 +19,7 @@ from airflow_provider_jobcleanup.exceptions import (
     PermissionDeniedError,
     TransientServiceError,
 )
-from airflow_provider_jobcleanup.transport import ErrorParser, error_from_status, json_or_none
+from airflow_provider_jobcleanup.transport import Answer, ErrorParser, error_from_status, json_or_none
 
 SERVICE = "scnet"
 
@@ -233,7 +231,7 @@ def error_parser(user: str) -> ErrorParser:
     retried.
     """
 
-    def parse(response: requests.Response) -> ApiError | None:
+    def parse(response: Answer) -> ApiError | None:
         if not response.ok:
             return error_from_status(SERVICE, response)
         body = json_or_none(response)

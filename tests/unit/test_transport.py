@@ -12,7 +12,8 @@ from airflow_provider_jobcleanup.exceptions import (
     ThrottledError,
     TransientServiceError,
 )
-from airflow_provider_jobcleanup.transport import ApiTransport, RetryPolicy, check_endpoint, parse_retry_after
+from airflow_provider_jobcleanup.connection_settings import RetryPolicy, check_endpoint
+from airflow_provider_jobcleanup.transport import ApiTransport, parse_retry_after
 
 URL = "https://svc.example.test/v1/jobs"
 FAST = RetryPolicy(max_attempts=4, initial_wait=0.001, max_wait=0.002, jitter=0.0)
