@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import responses
 
+from airflow_provider_jobcleanup.connection_settings import RetryPolicy, check_endpoint
 from airflow_provider_jobcleanup.exceptions import (
     ApiError,
     ConfigurationError,
@@ -12,7 +13,6 @@ from airflow_provider_jobcleanup.exceptions import (
     ThrottledError,
     TransientServiceError,
 )
-from airflow_provider_jobcleanup.connection_settings import RetryPolicy, check_endpoint
 from airflow_provider_jobcleanup.transport import ApiTransport, parse_retry_after
 
 URL = "https://svc.example.test/v1/jobs"
