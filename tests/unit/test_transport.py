@@ -9,6 +9,7 @@ from airflow_provider_jobcleanup.connection_settings import RetryPolicy, check_e
 from airflow_provider_jobcleanup.exceptions import (
     ApiError,
     ConfigurationError,
+    EndpointNotFoundError,
     NotFoundError,
     ThrottledError,
     TransientServiceError,
@@ -51,10 +52,12 @@ def test_retries_are_bounded_by_the_policy():
 
 
 @responses.activate
-def test_404_is_typed_not_found():
-    responses.get(URL, status=404)
-    with pytest.raises(NotFoundError):
+def test_a_bare_404_is_a_wrong_endpoint_never_not_found():
+    responses.get(URL, status=404, body="<html>nginx</html>", content_type="text/html")
+    with pytest.raises(EndpointNotFoundError) as caught:
         ApiTransport("svc", retry=FAST).request("GET", URL)
+    assert not isinstance(caught.value, NotFoundError)
+    assert "wrong endpoint" in str(caught.value)
 
 
 def test_connection_refused_is_a_retryable_transport_error():
