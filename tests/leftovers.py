@@ -3,8 +3,8 @@ listening sockets of the test process itself, and temporary folders.
 
 ``tests/conftest.py`` takes a :class:`Baseline` when the session starts and calls :func:`check` when it ends.
 A process counts as the run's when it did not exist at the start and either descends from the test process or
-was re-parented away from it but still shows where it came from: its working directory is in this checkout, or
-its command line names the checkout or the run's temporary folder. Processes of other checkouts running at the
+was re-parented away from it but still shows where it came from: its working directory is in this checkout or
+the run's temporary folder, or its command line names one of them. Processes of other checkouts running at the
 same time are not counted. Zombies are not counted either: they have exited, only their parent has not
 collected their status.
 """
@@ -85,7 +85,7 @@ def check(base: Baseline, grace: float = 15.0) -> list[str]:
 
 
 def _came_from_this_run(cwd: str | None, cmdline: list[str] | None, base: Baseline) -> bool:
-    if cwd and Path(cwd).is_relative_to(base.root):
+    if cwd and (Path(cwd).is_relative_to(base.root) or Path(cwd).is_relative_to(base.run_tmp)):
         return True
     command = " ".join(cmdline or ())
     return str(base.root) + os.sep in command or str(base.run_tmp) in command
