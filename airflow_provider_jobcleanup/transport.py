@@ -32,6 +32,7 @@ from airflow_provider_jobcleanup.connection_settings import AnswerLimits, RetryP
 from airflow_provider_jobcleanup.exceptions import (
     ApiError,
     AuthenticationError,
+    ClockSkewError,
     EndpointNotFoundError,
     PermissionDeniedError,
     RedirectRefusedError,
@@ -252,8 +253,8 @@ class ApiTransport:
         """One attempt; a 401 on a cached token drops the token and sends once more with a fresh one."""
         try:
             return self._send_once(method, url, params, json, data, headers, authenticate, parser)
-        except AuthenticationError:
-            if not (authenticate and isinstance(self.auth, RefreshableAuth)):
+        except AuthenticationError as err:
+            if isinstance(err, ClockSkewError) or not (authenticate and isinstance(self.auth, RefreshableAuth)):
                 raise
             log.info("%s: credential rejected for %s %s; re-authenticating once", self.service, method, _path(url))
             self.auth.invalidate()

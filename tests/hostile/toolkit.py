@@ -114,7 +114,8 @@ def rewrite(change: Callable[[Any], Any]) -> Action:
     def action(seen: Seen, forward: Forward) -> Reply:
         answer = forward()
         body = json.loads(bytes(answer.body)) if answer.body else None  # type: ignore[arg-type]
-        return Reply(answer.status, answer.headers, json.dumps(change(body)).encode())
+        headers = {k: v for k, v in answer.headers.items() if k.lower() != "content-length"}
+        return Reply(answer.status, headers, json.dumps(change(body)).encode())
 
     return action
 
