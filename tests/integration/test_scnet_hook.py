@@ -247,15 +247,10 @@ def test_forged_token_is_refused_by_the_emulator(emulator):
     token = hook.token_provider.token(hook.transport)
     head, body, _ = token.split(".")
     forged = f"{head}.{body}.AAAA"
-    answer = requests.get(
-        f"{emulator.url}/ac/openapi/v2/center", headers={"token": forged}, timeout=10
-    ).json()
+    answer = requests.get(f"{emulator.url}/ac/openapi/v2/center", headers={"token": forged}, timeout=10).json()
     assert answer["code"] == "10008"
     assert (
-        requests.get(f"{emulator.url}/ac/openapi/v2/center", headers={"token": token}, timeout=10).json()[
-            "code"
-        ]
-        == "0"
+        requests.get(f"{emulator.url}/ac/openapi/v2/center", headers={"token": token}, timeout=10).json()["code"] == "0"
     )
 
 
@@ -338,9 +333,7 @@ def test_list_honours_states_age_and_name(emulator):
     emulator.seed("scnet", 1, state="statQ", name="etl", age_seconds=60)  # too young
     emulator.seed("scnet", 1, state="statQ", name="report", age_seconds=old)  # wrong name
     emulator.seed("scnet", 1, state="statQ", name="etl", age_seconds=old, attrs={"user": "bob"})  # not ours
-    on_second = emulator.seed(
-        "scnet", 1, state="statQ", name="etl", age_seconds=old, attrs={"job_manager_id": M2}
-    )
+    on_second = emulator.seed("scnet", 1, state="statQ", name="etl", age_seconds=old, attrs={"job_manager_id": M2})
     job_filter = JobFilter(states=("statq",), older_than=timedelta(days=1), name_pattern="etl-*")
     hook = password_hook(emulator)
     found = hook.list_jobs(job_filter, job_manager_id=M1)
@@ -376,9 +369,7 @@ def test_job_detail(emulator):
 
 def test_extras_override_discovery(emulator):
     targets = emulator.seed("scnet", 1, attrs={"job_manager_id": M2})
-    hook = password_hook(
-        emulator, hpc_url=emulator.url, job_manager_id=M2, compute_user=IDENTITY.compute_user
-    )
+    hook = password_hook(emulator, hpc_url=emulator.url, job_manager_id=M2, compute_user=IDENTITY.compute_user)
     assert hook.delete_jobs(targets).deleted == targets
     stats = emulator.stats()
     assert "scnet.center" not in stats and "scnet.cluster" not in stats
