@@ -221,8 +221,11 @@ class DliHook(HuaweiCloudHook):
     def get_job_states(self, job_ids: Sequence[str], **params: Any) -> dict[str, JobStatus]:
         """One list call per page of the project's Flink jobs, or per-job lookups when those cost fewer."""
         self.validate_params(params)
-        ids = [self.canonical_id(str(j)) for j in job_ids]
-        return states_from_pages(ids, self._pages({}), PAGE_SIZE, self._job_status)
+        canonical = {job_id: self.canonical_id(str(job_id)) for job_id in job_ids}
+        states = states_from_pages(
+            list(dict.fromkeys(canonical.values())), self._pages({}), PAGE_SIZE, self._job_status
+        )
+        return {job_id: states[canonical[job_id]] for job_id in job_ids}
 
     def _job_status(self, job_id: str) -> JobStatus:
         try:
