@@ -178,3 +178,31 @@ def test_an_unknown_code_inside_a_200_delete_is_not_success(mrs, emulator, hosti
     with pytest.raises(ApiError) as caught:
         hook.delete_jobs(job_ids, **params)
     assert caught.value.report.deleted == []
+
+
+@pytest.mark.parametrize(
+    ("change", "error"),
+    [
+        (lambda headers, body: ({k: v for k, v in headers.items() if k.lower() != "x-subject-token"}, body),
+         "X-Subject-Token"),
+        (lambda headers, body: (headers, {"token": {"project": {"id": "p"}}}), "expires_at"),
+    ],
+    ids=["no-subject-token", "no-expiry"],
+)
+def test_an_iam_token_answer_of_the_wrong_shape_is_refused(emulator, hostile, change, error):
+    profile = PROFILES["mrs-password"]
+    job_ids, params = profile.seed(emulator, 2)
+
+    def spoil(seen, forward) -> Reply:
+        answer = forward()
+        headers, body = change(dict(answer.headers), json.loads(bytes(answer.body)))  # type: ignore[arg-type]
+        headers = {k: v for k, v in headers.items() if k.lower() != "content-length"}
+        return Reply(answer.status, headers, json.dumps(body).encode())
+
+    hostile.on("POST", r"/v3/auth/tokens$", spoil)
+    hook = hook_for(profile, hostile.url)
+
+    with pytest.raises(ApiError, match=error) as caught:
+        hook.delete_jobs(job_ids, **params)
+    assert caught.value.report.deleted == [] and caught.value.report.already_gone == []
+    assert hostile.requests("POST", DELETE) == []
