@@ -183,8 +183,10 @@ def test_an_unknown_code_inside_a_200_delete_is_not_success(mrs, emulator, hosti
 @pytest.mark.parametrize(
     ("change", "error"),
     [
-        (lambda headers, body: ({k: v for k, v in headers.items() if k.lower() != "x-subject-token"}, body),
-         "X-Subject-Token"),
+        (
+            lambda headers, body: ({k: v for k, v in headers.items() if k.lower() != "x-subject-token"}, body),
+            "X-Subject-Token",
+        ),
         (lambda headers, body: (headers, {"token": {"project": {"id": "p"}}}), "expires_at"),
     ],
     ids=["no-subject-token", "no-expiry"],
