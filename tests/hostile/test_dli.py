@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
@@ -14,7 +13,7 @@ from airflow_provider_jobcleanup.exceptions import (
     UnexpectedAnswerError,
 )
 from tests.hostile.conftest import hook_for
-from tests.hostile.toolkit import Reply, reply
+from tests.hostile.toolkit import reply, rewrite
 from tests.profiles import all_profiles
 
 PROFILES = {p.name: p for p in all_profiles() if p.service == "dli"}
@@ -28,21 +27,9 @@ def dli(request):
     return PROFILES[request.param]
 
 
-def rewrite_json(change):
-    """Forward, then answer ``change(body)`` as JSON (status kept, length recomputed)."""
-
-    def action(seen, forward) -> Reply:
-        answer = forward()
-        body = json.loads(bytes(answer.body)) if answer.body else None  # type: ignore[arg-type]
-        headers = {k: v for k, v in answer.headers.items() if k.lower() != "content-length"}
-        return Reply(answer.status, headers, json.dumps(change(body)).encode())
-
-    return action
-
-
 def test_one_result_for_a_two_job_batch_is_an_error_not_both_deleted(dli, emulator, hostile):
     job_ids, params = dli.seed(emulator, 2)
-    hostile.on("POST", DELETE, rewrite_json(lambda results: results[:1]))
+    hostile.on("POST", DELETE, rewrite(lambda results: results[:1]))
     hook = hook_for(dli, hostile.url)
 
     with pytest.raises(UnexpectedAnswerError, match="1 results for a batch of 2") as caught:
@@ -61,7 +48,7 @@ def test_a_later_batch_not_understood_keeps_the_report_of_the_earlier_ones(dli, 
         batches["count"] += 1
         return results if batches["count"] == 1 else {"results": "deleted"}
 
-    hostile.on("POST", DELETE, rewrite_json(second_is_odd))
+    hostile.on("POST", DELETE, rewrite(second_is_odd))
     hook = hook_for(dli, hostile.url)
 
     with pytest.raises(UnexpectedAnswerError) as caught:
@@ -81,7 +68,7 @@ def test_a_re_check_of_unexpected_shape_raises_with_the_report_kept(dli, emulato
         results[-1] = {"is_success": "false", "message": "job is busy"}
         return results
 
-    hostile.on("POST", DELETE, rewrite_json(refuse_last))
+    hostile.on("POST", DELETE, rewrite(refuse_last))
     hostile.on("GET", DETAIL, reply(200, {"is_success": True, "job_detail": ["not", "a", "job"]}))
     hook = hook_for(dli, hostile.url)
 
@@ -127,7 +114,7 @@ def test_listed_ids_compare_as_integers(dli, emulator, hostile, spelling):
             job["job_id"] = spelling(job["job_id"])
         return body
 
-    hostile.on("GET", LIST, rewrite_json(respell))
+    hostile.on("GET", LIST, rewrite(respell))
     hook = hook_for(dli, hostile.url)
 
     states = hook.get_job_states(job_ids, **params)
@@ -143,7 +130,7 @@ def test_a_listed_id_that_is_not_an_integer_is_not_an_answer(dli, emulator, host
         body["job_list"]["jobs"][0]["job_id"] = "12.5"
         return body
 
-    hostile.on("GET", LIST, rewrite_json(respell))
+    hostile.on("GET", LIST, rewrite(respell))
     with pytest.raises(UnexpectedAnswerError, match="job_id"):
         hook_for(dli, hostile.url).get_job_states(job_ids, **params)
 
@@ -160,7 +147,7 @@ def test_a_listed_id_that_is_not_an_integer_is_not_an_answer(dli, emulator, host
 def test_only_dli_16001_means_not_found(dli, emulator, hostile, answer, is_404):
     """Absent from a listing that is not proven complete, each job is looked up: only ``DLI.16001`` is gone."""
     job_ids, params = dli.seed(emulator, 2)
-    hostile.on("GET", LIST, rewrite_json(lambda body: {**body, "job_list": {**body["job_list"], "jobs": []}}))
+    hostile.on("GET", LIST, rewrite(lambda body: {**body, "job_list": {**body["job_list"], "jobs": []}}))
     hostile.on("GET", DETAIL, answer)
     hook = hook_for(dli, hostile.url)
 
@@ -172,7 +159,7 @@ def test_only_dli_16001_means_not_found(dli, emulator, hostile, answer, is_404):
 
 def test_dli_16001_is_gone(dli, emulator, hostile):
     job_ids, params = dli.seed(emulator, 2)
-    hostile.on("GET", LIST, rewrite_json(lambda body: {**body, "job_list": {**body["job_list"], "jobs": []}}))
+    hostile.on("GET", LIST, rewrite(lambda body: {**body, "job_list": {**body["job_list"], "jobs": []}}))
     hostile.on("GET", DETAIL, reply(400, {"error_code": "DLI.16001", "error_msg": "The job does not exist"}))
     states = hook_for(dli, hostile.url).get_job_states(job_ids, **params)
     assert all(status.gone for status in states.values())

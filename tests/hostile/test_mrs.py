@@ -11,7 +11,7 @@ import pytest
 
 from airflow_provider_jobcleanup.exceptions import ApiError, ClockSkewError, UnexpectedAnswerError
 from tests.hostile.conftest import hook_for, secrets_of
-from tests.hostile.toolkit import Reply, reply
+from tests.hostile.toolkit import Reply, reply, rewrite
 from tests.profiles import all_profiles
 
 PROFILES = {p.name: p for p in all_profiles() if p.service == "mrs"}
@@ -22,18 +22,6 @@ DELETE = r"/batch-delete$"
 @pytest.fixture(params=sorted(PROFILES))
 def mrs(request):
     return PROFILES[request.param]
-
-
-def rewrite_json(change):
-    """Forward, then answer ``change(body)`` as JSON (status kept, length recomputed)."""
-
-    def action(seen, forward) -> Reply:
-        answer = forward()
-        body = json.loads(bytes(answer.body)) if answer.body else None  # type: ignore[arg-type]
-        headers = {k: v for k, v in answer.headers.items() if k.lower() != "content-length"}
-        return Reply(answer.status, headers, json.dumps(change(body)).encode())
-
-    return action
 
 
 def names_only_requested(hostile, requested: list[str]) -> None:
@@ -100,7 +88,7 @@ def test_a_listing_without_its_total_is_not_an_answer(mrs, emulator, hostile, ch
             body["total_record"] = "many"
         return body
 
-    hostile.on("GET", LIST, rewrite_json(spoil))
+    hostile.on("GET", LIST, rewrite(spoil))
     hook = hook_for(mrs, hostile.url)
 
     with pytest.raises(UnexpectedAnswerError, match="total_record") as caught:
@@ -124,7 +112,7 @@ def test_rows_shifting_between_pages_never_make_a_live_job_gone(mrs, emulator, h
             body["job_list"] = body["job_list"][10:]
         return body
 
-    hostile.on("GET", LIST, rewrite_json(shift))
+    hostile.on("GET", LIST, rewrite(shift))
     hook = hook_for(mrs, hostile.url)
 
     states = hook.get_job_states(job_ids, **params)
