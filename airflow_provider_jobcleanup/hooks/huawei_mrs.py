@@ -88,7 +88,7 @@ class MrsHook(HuaweiCloudHook):
     job_id_description = "a job execution UUID such as 3c7a5a6e-2f0b-4d6b-9d0e-0f4b5c1e2a7d"
     job_id_allow_int = False
     param_names = ("cluster_id", "kill_running")
-    #: ``job_state`` values (seed 003 and the MRS API reference)
+    #: ``job_state`` values (MRS API reference)
     states = ("FAILED", "KILLED", "NEW", "NEW_SAVING", "SUBMITTED", "ACCEPTED", "RUNNING", "FINISHED")
 
     # ----------------------------------------------------------------- validation
