@@ -378,9 +378,11 @@ class EhpcHook(JobCleanupHook):
         """[INF] The E-HPC Instant console's job list for the region."""
         return f"https://ehpc.console.aliyun.com/instant/{self.region}/jobs" if self.region else None
 
-    def check_access(self) -> None:
+    def check_access(self) -> str | None:
         """One signed, read-only ``ListJobs`` call of one row."""
+        calls = self.api_calls
         next(self._job_pages({}, page_size=1), None)
+        return self.proof("ListJobs", calls)
 
 
 def _batches(items: list[T]) -> Iterator[list[T]]:

@@ -453,9 +453,12 @@ class ScnetHook(JobCleanupHook):
                 selected[info.job_id] = info
         return list(selected.values())
 
-    def check_access(self) -> None:
+    def check_access(self) -> str | None:
         """Log in, discover the HPC URL and job manager, and read one page of the realtime list."""
-        next(self._pages("/hpc/openapi/v2/jobs", {"strClusterIDList": self.default_job_manager_id}), None)
+        calls = self.api_calls
+        manager = self.default_job_manager_id
+        next(self._pages("/hpc/openapi/v2/jobs", {"strClusterIDList": manager}), None)
+        return self.proof(f"listed jobs of job manager {manager}", calls)
 
 
 def _manager_id(value: Any, what: str) -> str:
