@@ -11,6 +11,8 @@ from typing import Any
 
 from airflow.sdk.exceptions import AirflowException
 
+from airflow_provider_jobcleanup.secrets import redact
+
 
 class JobCleanupError(AirflowException):
     """Base class of every error raised by this provider."""
@@ -40,6 +42,8 @@ class ApiError(JobCleanupError):
 
     #: whether the retry policy may send the same request again
     retryable: bool = False
+    #: whether no further request of the run can be trusted to succeed (see :func:`ends_run`)
+    stops_run: bool = False
     #: the HTTP status of the answer (AirflowException's class-level HTTPStatus is for the API server)
     status_code: int | None  # type: ignore[assignment]
     #: when the error stopped a batch delete part-way: the complete report up to that point (jobs without an
@@ -56,7 +60,7 @@ class ApiError(JobCleanupError):
         request_id: str | None = None,
         retry_after: float | None = None,
     ) -> None:
-        self.message = message
+        self.message = redact(message)
         self.service = service
         self.status_code = status_code
         self.error_code = error_code
@@ -117,9 +121,38 @@ def _rebuild_api_error(cls, message, service, status_code, error_code, request_i
 class AuthenticationError(ApiError):
     """Credentials or token were rejected (wrong password, wrong signature, expired token)."""
 
+    stops_run = True
+
+
+class ClockSkewError(AuthenticationError):
+    """The service refused the request's timestamp: this machine's clock is off."""
+
 
 class PermissionDeniedError(ApiError):
     """The credentials are valid but not allowed to do this."""
+
+    stops_run = True
+
+
+class EndpointNotFoundError(ApiError):
+    """HTTP 404 without the service's own not-found code: a wrong endpoint, a retired API version or a
+    gateway with no route. Never taken as "the job is gone"."""
+
+    stops_run = True
+
+
+class RedirectRefusedError(ApiError):
+    """The service answered with a redirect. Redirects are never followed: credentials stay with the
+    configured endpoint."""
+
+    stops_run = True
+
+
+class UnexpectedAnswerError(ApiError):
+    """A success answer that is not what the call must return (not JSON, empty, truncated, wrong shape,
+    too large, a per-job list that does not match the batch). Never taken as a success."""
+
+    stops_run = True
 
 
 class NotFoundError(ApiError):
@@ -148,5 +181,13 @@ class TransportError(ApiError):
     retryable = True
 
 
-#: errors after which no further request can succeed: a run stops at once instead of failing job by job
-FATAL_ERRORS: tuple[type[ApiError], ...] = (AuthenticationError, PermissionDeniedError)
+def ends_run(error: BaseException) -> bool:
+    """Whether a delete run must stop at ``error`` instead of going on with the next job or batch.
+
+    True for anything that is not a service's answer about one job: refused credentials or permission, a
+    wrong clock, a redirect, an answer the provider does not understand, an outage that outlasted its retries,
+    and any error that is not an :class:`ApiError` at all.
+    """
+    if not isinstance(error, ApiError):
+        return True
+    return error.stops_run or error.retryable

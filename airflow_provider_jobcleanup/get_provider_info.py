@@ -31,7 +31,7 @@ def _field(
     return field
 
 
-#: extras every connection type reads (transport settings), with the defaults of ``transport.py``
+#: extras every connection type reads, with the defaults of ``connection_settings.py``
 COMMON_FIELDS: dict[str, Any] = {
     "verify": _field(
         "TLS verification", default="true", description="true (default), false, or the path of a CA bundle"
@@ -43,10 +43,19 @@ COMMON_FIELDS: dict[str, Any] = {
         description="send credentials over http to a non-loopback host (never needed for the public clouds)",
     ),
     "connect_timeout": _field("Connect timeout (s)", kind="number", default=10),
-    "read_timeout": _field("Read timeout (s)", kind="number", default=60, description="'timeout' is read as well"),
+    "read_timeout": _field(
+        "Read timeout (s)", kind="number", default=60, description="longest silence between two reads ('timeout' too)"
+    ),
+    "attempt_timeout": _field(
+        "Attempt timeout (s)", kind="number", default=120, description="longest one attempt, connect to last byte"
+    ),
     "max_attempts": _field("Attempts per request", kind="integer", default=6, description="1 disables retries"),
     "retry_initial_wait": _field("First retry wait (s)", kind="number", default=0.5),
     "retry_max_wait": _field("Longest retry wait (s)", kind="number", default=20),
+    "max_answer_bytes": _field(
+        "Largest answer (bytes)", kind="integer", default=16 * 1024 * 1024, description="at least 1024"
+    ),
+    "max_list_pages": _field("Most pages of one listing", kind="integer", default=1000),
 }
 
 

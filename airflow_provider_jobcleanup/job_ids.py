@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from airflow_provider_jobcleanup.exceptions import InvalidInputError, InvalidJobIdError
@@ -67,20 +67,23 @@ def normalize_job_ids(
     allow_int: bool = True,
     max_count: int | None = None,
     what: str = "job_ids",
+    canonical: Callable[[str], str] | None = None,
 ) -> list[str]:
-    """Validate every id against ``pattern`` and return them as strings, deduplicated, in order.
+    """Validate every id against ``pattern`` and return them as strings in canonical form, deduplicated, in order.
 
     :param pattern: full-match regex an id (as a string) must satisfy.
     :param description: what a valid id looks like, used in the error message.
     :param allow_int: whether integers are accepted (converted to their decimal string).
     :param max_count: more ids than this (after deduplication) is an error.
+    :param canonical: the service's canonical spelling of a valid id (``ABC`` and ``abc`` may be one job).
     """
     raw = coerce_id_list(value, what=what)
     if not raw:
         raise InvalidInputError(f"{what} is empty: there is nothing to delete")
     seen: dict[str, None] = {}
     for item in raw:
-        seen.setdefault(normalize_one(item, pattern=pattern, description=description, allow_int=allow_int), None)
+        text = normalize_one(item, pattern=pattern, description=description, allow_int=allow_int)
+        seen.setdefault(canonical(text) if canonical else text, None)
     ids = list(seen)
     if max_count is not None and len(ids) > max_count:
         raise InvalidInputError(

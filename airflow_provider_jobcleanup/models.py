@@ -48,9 +48,9 @@ class JobStatus:
 class DeletionReport:
     """What a batch delete did, job by job. Returned by hooks and pushed to XCom by the operator.
 
-    ``deleted`` + ``already_gone`` + ``failed`` always add up to ``requested`` (unless ``dry_run``, where
-    nothing is deleted and all three are empty). ``api_calls`` counts every HTTP request sent, including
-    authentication and retries.
+    ``deleted`` + ``already_gone`` + ``failed`` always add up to ``requested``. In a dry run nothing is deleted:
+    ``would_delete`` + ``already_gone`` add up to ``requested``, and ``states`` gives the state of each job
+    that would be deleted. ``api_calls`` counts every HTTP request sent, including authentication and retries.
     """
 
     service: str
@@ -60,6 +60,8 @@ class DeletionReport:
     failed: dict[str, str] = field(default_factory=dict)
     dry_run: bool = False
     api_calls: int = 0
+    would_delete: list[str] = field(default_factory=list)
+    states: dict[str, str | None] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON-serializable form documented as the operator's return value."""
@@ -71,12 +73,14 @@ class DeletionReport:
             "failed": dict(self.failed),
             "dry_run": self.dry_run,
             "api_calls": self.api_calls,
+            "would_delete": list(self.would_delete),
+            "states": dict(self.states),
         }
 
     @property
     def unaccounted(self) -> list[str]:
         """Requested ids that have no outcome: always empty for a complete report."""
-        seen = set(self.deleted) | set(self.already_gone) | set(self.failed)
+        seen = set(self.deleted) | set(self.already_gone) | set(self.failed) | set(self.would_delete)
         return [job_id for job_id in self.requested if job_id not in seen]
 
 

@@ -1,16 +1,19 @@
 """Shared plumbing of the benchmarks: Airflow set-up, the emulator, the five services, hooks and tables.
 
-Every benchmark module imports this first: it points Airflow at a throw-away ``AIRFLOW_HOME`` before anything
-imports Airflow, and makes the repository root importable (the benchmarks reuse ``tests/profiles`` and
-``tests/emulator_client``, so the connections and seeds are exactly the ones the test suite uses).
+Every benchmark module imports this first: it points Airflow at a throw-away ``AIRFLOW_HOME`` (removed when the
+process exits) before anything imports Airflow, and makes the repository root importable (the benchmarks reuse
+``tests/profiles`` and ``tests/emulator_client``, so the connections and seeds are exactly the ones the test suite
+uses; the emulator is stopped with its whole process group).
 """
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
 import os
 import platform
+import shutil
 import statistics
 import sys
 import tempfile
@@ -25,7 +28,9 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="jobcleanup-bench-"))
+if "AIRFLOW_HOME" not in os.environ:
+    os.environ["AIRFLOW_HOME"] = tempfile.mkdtemp(prefix="jobcleanup-bench-")
+    atexit.register(shutil.rmtree, os.environ["AIRFLOW_HOME"], ignore_errors=True)
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 
 if TYPE_CHECKING:

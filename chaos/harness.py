@@ -33,7 +33,8 @@ from typing import Any
 
 import requests
 
-from airflow_provider_jobcleanup.transport import ApiTransport, RetryPolicy
+from airflow_provider_jobcleanup.connection_settings import RetryPolicy
+from airflow_provider_jobcleanup.transport import ApiTransport
 from tests.emulator_client import EmulatorAdmin
 from tests.profiles import ServiceProfile, all_profiles
 

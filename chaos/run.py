@@ -2,18 +2,23 @@
 
     .venv/bin/python -m chaos.run [--jobs 10000] [--rate 0.3] [--service mrs-password ...]
 
-Starts its own emulator process; exits non-zero when any service shows a problem (see chaos/harness.py).
+Starts its own emulator process (stopped with its process group at the end) and a throw-away ``AIRFLOW_HOME``
+(removed at exit); exits non-zero when any service shows a problem (see chaos/harness.py).
 """
 
 from __future__ import annotations
 
 import argparse
+import atexit
 import logging
 import os
+import shutil
 import sys
 import tempfile
 
-os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="jobcleanup-chaos-"))
+if "AIRFLOW_HOME" not in os.environ:
+    os.environ["AIRFLOW_HOME"] = tempfile.mkdtemp(prefix="jobcleanup-chaos-")
+    atexit.register(shutil.rmtree, os.environ["AIRFLOW_HOME"], ignore_errors=True)
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "True")
 

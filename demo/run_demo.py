@@ -3,12 +3,16 @@
 For each service: seed jobs the example must delete and jobs it must keep, run the example with
 ``airflow dags test``, then read the deletion report from XCom and check the emulator's ground truth
 (targets gone, everything else untouched).
+
+Everything runs in a temporary Airflow home that is removed at the end (the log's tail is printed first when a
+check fails), and every process it starts is stopped with its whole process group, whatever the outcome.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -18,6 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from tests import processes  # noqa: E402
 from tests.emulator_client import EmulatorAdmin, EmulatorProcess  # noqa: E402
 from tests.example_runs import EXAMPLES, ExampleRun, connections, read_report  # noqa: E402
 
@@ -37,10 +42,13 @@ def run_with_progress(args: list[str], env: dict[str, str], log: Path) -> str:
         out.write(f"\n$ {' '.join(args)}\n")
         out.flush()
         start = out.tell()
-        proc = subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT)
-        while proc.poll() is None:
-            print(".", end="", flush=True)
-            time.sleep(1)
+        proc = processes.start(args, env=env, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            while proc.poll() is None:
+                print(".", end="", flush=True)
+                time.sleep(1)
+        finally:
+            processes.stop(proc)
     print(flush=True)
     with log.open() as text:
         text.seek(start)
@@ -68,45 +76,55 @@ def run_example(example: ExampleRun, admin: EmulatorAdmin, env: dict[str, str], 
 
 
 def main() -> int:
-    emulator = EmulatorProcess().start()
+    home = Path(tempfile.mkdtemp(prefix="jobcleanup-demo-"))
+    emulator = EmulatorProcess()
     try:
-        admin = EmulatorAdmin(emulator.url)
-        home = Path(tempfile.mkdtemp(prefix="jobcleanup-demo-"))
-        log = home / "demo.log"
-        env = {
-            **os.environ,
-            "AIRFLOW_HOME": str(home),
-            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-            "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "example_dags"),
-            **{f"AIRFLOW_CONN_{k.upper()}": json.dumps(v) for k, v in connections(emulator.url).items()},
-        }
-        step(f"emulator at {emulator.url}; Airflow home {home} (full log: {log})")
-        step("airflow db migrate")
-        run_with_progress([AIRFLOW, "db", "migrate"], env, log)
-        rows, all_ok = [], True
-        for example in EXAMPLES:
-            report, elapsed, checks = run_example(example, admin, env, home, log)
-            for name, ok in checks.items():
-                print(f"    [{'ok' if ok else 'FAILED'}] {name}")
-            all_ok &= all(checks.values())
-            rows.append((example, report, elapsed))
-        print()
-        print(COLUMNS)
-        for example, report, elapsed in rows:
-            if report is None:
-                print(f"{example.service:8} (no report found: see {log})")
-                continue
-            print(
-                f"{example.service:8} {len(report['requested']):>9} {len(report['deleted']):>8} "
-                f"{len(report['already_gone']):>12} {len(report['failed']):>7} {report['api_calls']:>9} "
-                f"{elapsed:>6.1f}s"
-            )
-        print()
-        print("API calls: requests the delete task sent (authentication included); confirm-gone polls are extra.")
-        print("all checks passed" if all_ok else f"SOME CHECKS FAILED: see {log}")
-        return 0 if all_ok else 1
+        return run(emulator.start(), home)
     finally:
         emulator.stop()
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def run(emulator: EmulatorProcess, home: Path) -> int:
+    admin = EmulatorAdmin(emulator.url)
+    log = home / "demo.log"
+    (home / "tmp").mkdir()
+    env = {
+        **os.environ,
+        "AIRFLOW_HOME": str(home),
+        "TMPDIR": str(home / "tmp"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "example_dags"),
+        **{f"AIRFLOW_CONN_{k.upper()}": json.dumps(v) for k, v in connections(emulator.url).items()},
+    }
+    step(f"emulator at {emulator.url}; temporary Airflow home {home} (removed at the end)")
+    step("airflow db migrate")
+    run_with_progress([AIRFLOW, "db", "migrate"], env, log)
+    rows, all_ok = [], True
+    for example in EXAMPLES:
+        report, elapsed, checks = run_example(example, admin, env, home, log)
+        for name, ok in checks.items():
+            print(f"    [{'ok' if ok else 'FAILED'}] {name}")
+        all_ok &= all(checks.values())
+        rows.append((example, report, elapsed))
+    print()
+    print(COLUMNS)
+    for example, report, elapsed in rows:
+        if report is None:
+            print(f"{example.service:8} (no report found: see the log below)")
+            continue
+        print(
+            f"{example.service:8} {len(report['requested']):>9} {len(report['deleted']):>8} "
+            f"{len(report['already_gone']):>12} {len(report['failed']):>7} {report['api_calls']:>9} "
+            f"{elapsed:>6.1f}s"
+        )
+    print()
+    print("API calls: requests the delete task sent (authentication included); confirm-gone polls are extra.")
+    if all_ok:
+        print("all checks passed")
+        return 0
+    print(f"SOME CHECKS FAILED; the last lines of the Airflow log:\n{log.read_text()[-8000:]}")
+    return 1
 
 
 if __name__ == "__main__":

@@ -1,15 +1,26 @@
 """Shared fixtures. Airflow is configured (temporary AIRFLOW_HOME, no examples, our DAG folder) before any
-test module imports it; the emulator runs as a real subprocess on a free port for the whole session."""
+test module imports it; the emulator runs as a real subprocess on a free port for the whole session.
+
+Every temporary file of the run, of this process and of the processes it starts, goes below one folder of its
+own (``TMPDIR``); at the end the session fails if a process it started is still running, a socket is still
+listening or something is left in that folder (see ``tests/leftovers.py``), and the folder is removed.
+"""
 
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-_home = tempfile.mkdtemp(prefix="jobcleanup-airflow-")
-os.environ.setdefault("AIRFLOW_HOME", _home)
+# pytest's own tmp_path folders stay where pytest keeps (and rotates) them
+os.environ.setdefault("PYTEST_DEBUG_TEMPROOT", tempfile.gettempdir())
+RUN_TMP = Path(tempfile.mkdtemp(prefix="jobcleanup-tests-"))
+os.environ["TMPDIR"] = tempfile.tempdir = str(RUN_TMP)
+_home = RUN_TMP / "airflow-home"
+_home.mkdir()
+os.environ.setdefault("AIRFLOW_HOME", str(_home))
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(ROOT / "tests" / "dags")
 os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "True")
@@ -17,6 +28,22 @@ os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "True")
 import pytest  # noqa: E402
 
 from tests.emulator_client import EmulatorAdmin, EmulatorProcess  # noqa: E402
+from tests.leftovers import Baseline, check  # noqa: E402
+
+
+@pytest.fixture(scope="session", autouse=True)
+def nothing_left_behind():
+    """Fails the session (an error at teardown, so a non-zero exit) when the run leaves processes, listening
+    sockets or temporary files behind. Set up before any other fixture, so it checks after all are torn down."""
+    baseline = Baseline.take(ROOT, RUN_TMP, expected=frozenset({_home.name}))
+    yield
+    problems = check(baseline)
+    if problems:
+        pytest.fail("the test run left behind:\n  " + "\n  ".join(problems), pytrace=False)
+
+
+def pytest_sessionfinish(session):
+    shutil.rmtree(RUN_TMP, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -11,6 +11,8 @@ from typing import Any
 
 import requests
 
+from tests import processes
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -19,7 +21,7 @@ def free_port() -> int:
 
 
 class EmulatorProcess:
-    """``jobcleanup-emulator`` started as a subprocess on a free port."""
+    """``jobcleanup-emulator`` started as a subprocess on a free port of 127.0.0.1, in its own session."""
 
     def __init__(self) -> None:
         self.port = free_port()
@@ -27,8 +29,9 @@ class EmulatorProcess:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> EmulatorProcess:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "airflow_provider_jobcleanup.emulator", "--port", str(self.port)],
+        module = "airflow_provider_jobcleanup.emulator"
+        self.proc = processes.start(
+            [sys.executable, "-m", module, "--host", "127.0.0.1", "--port", str(self.port)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
@@ -45,11 +48,7 @@ class EmulatorProcess:
 
     def stop(self) -> None:
         if self.proc is not None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
+            processes.stop(self.proc)
             self.proc = None
 
 

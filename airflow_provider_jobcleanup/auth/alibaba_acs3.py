@@ -103,22 +103,6 @@ def _utc_now() -> str:
     return time.strftime(DATE_FORMAT, time.gmtime())
 
 
-def request_canonical_query(request: requests.PreparedRequest, query: str) -> str:
-    """:func:`canonical_query` of the request's ``query`` string.
-
-    Performance: when the transport built that query string it attached the parameters it encoded
-    (``jobcleanup_query``: names and values with their ``quote_plus`` forms); their RFC 3986 forms are those
-    with ``+`` written ``%20`` (``quote_plus`` turns only spaces into ``+``, a literal ``+`` is ``%2B``), so
-    the ~5 KB ``JobSpec`` of E-HPC is neither parsed back nor quoted a second time. Any other query (or
-    one changed since) is parsed as before.
-    """
-    hint = request.__dict__.get("jobcleanup_query")
-    if hint is not None and hint.text == query:
-        encoded = sorted((name.replace("+", "%20"), value.replace("+", "%20")) for _, _, name, value in hint.pairs)
-        return "&".join(f"{k}={v}" for k, v in encoded)
-    return canonical_query(parse_qsl(query, keep_blank_values=True))
-
-
 def _nonce() -> str:
     return uuid.uuid4().hex
 
@@ -145,7 +129,6 @@ class AlibabaAcs3Auth(requests.auth.AuthBase):
     ) -> None:
         self.access_key_id = access_key_id
         self._secret = access_key_secret
-        self._secret_bytes = access_key_secret.encode("utf-8")
         self.security_token = security_token
         self.version = version
         self.clock = clock
@@ -168,20 +151,9 @@ class AlibabaAcs3Auth(requests.auth.AuthBase):
         if self.security_token:
             headers["x-acs-security-token"] = self.security_token
             headers["x-acs-accesskey-id"] = self.access_key_id
-        # canonical_headers() of the signed headers; names are unique in a CaseInsensitiveDict (one value each)
-        signed = sorted(
-            (name, str(value).strip())
-            for name, value in headers.lower_items()
-            if name == "host" or name == "content-type" or name.startswith("x-acs-")
+        signed = {name: value for name, value in headers.lower_items() if is_signed_header(name)}
+        text, signed_names = string_to_sign(
+            request.method or "GET", parts.path, query_pairs(request.url or ""), signed, payload_hash
         )
-        block = "".join(f"{name}:{value}\n" for name, value in signed)
-        signed_names = ";".join(name for name, _ in signed)
-        canonical = (
-            f"{(request.method or 'GET').upper()}\n{parts.path or '/'}\n{request_canonical_query(request, parts.query)}"
-            f"\n{block}\n{signed_names}\n{payload_hash}"
-        )
-        text = f"{ALGORITHM}\n{hashlib.sha256(canonical.encode('utf-8')).hexdigest()}"
-        # hmac.digest: the one-shot C HMAC, same value as hmac.new(...).hexdigest() (the secret encoded once)
-        sig = hmac.digest(self._secret_bytes, text.encode("utf-8"), "sha256").hex()
-        headers["Authorization"] = authorization(self.access_key_id, signed_names, sig)
+        headers["Authorization"] = authorization(self.access_key_id, signed_names, signature(self._secret, text))
         return request

@@ -28,7 +28,6 @@ import re
 import time
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from functools import lru_cache
 from urllib.parse import parse_qsl, quote, unquote, urlsplit, urlunsplit
 
 import requests
@@ -50,7 +49,6 @@ def url_encode(value: str) -> str:
     return quote(value, safe="~")
 
 
-@lru_cache(maxsize=1024)  # performance: a hook sends the same few paths over and over
 def canonical_uri(path: str) -> str:
     """Every path segment re-encoded, with a trailing ``/`` added when missing."""
     uri = "/".join(url_encode(segment) for segment in unquote(path).split("/"))
@@ -130,7 +128,7 @@ def sign_headers(
 ) -> str:
     """The ``Authorization`` value for a request whose signed headers are exactly ``headers``."""
     signed = signed_header_names(headers)
-    request = canonical_request(method, path, list(pairs), headers, signed, body)
+    request = canonical_request(method, path, pairs, headers, signed, body)
     sdk_date = next((str(v) for k, v in headers.items() if k.lower() == "x-sdk-date"), "")
     return authorization_header(access_key, signed, signature(secret_key, sdk_date, request))
 
@@ -161,7 +159,6 @@ class HuaweiAkSkAuth(requests.auth.AuthBase):
             raise ValueError("HuaweiAkSkAuth needs an access key and a secret key")
         self.access_key = access_key
         self._secret_key = secret_key
-        self._secret_key_bytes = secret_key.encode("utf-8")
         self.project_id = project_id
         self._security_token = security_token
 
@@ -170,50 +167,23 @@ class HuaweiAkSkAuth(requests.auth.AuthBase):
 
     def __call__(self, r: requests.PreparedRequest, now: datetime | None = None) -> requests.PreparedRequest:
         parts = urlsplit(r.url or "")
-        query = request_canonical_query(r, parts.query)
+        pairs = parse_qsl(parts.query, keep_blank_values=True)
         body = _body_bytes(r.body)  # type: ignore[arg-type]
         sdk_date = now.strftime(DATE_FORMAT) if now is not None else time.strftime(DATE_FORMAT, time.gmtime())
-        # the headers that are signed, as (name, value); the canonical form sorts them by lower-cased name
         headers: dict[str, str] = {"X-Sdk-Date": sdk_date, "Host": parts.netloc}
-        unsigned = False
         content_type = r.headers.get("Content-Type")
         if content_type:
             headers["Content-Type"] = content_type
             if not content_type.startswith(("application/json", "application/bson")):
                 headers[CONTENT_SHA256_HEADER] = UNSIGNED_PAYLOAD
-                unsigned = True
-        # as payload_hash(): an empty body always hashes as empty, else X-Sdk-Content-Sha256 wins
-        payload = EMPTY_SHA256 if not body else UNSIGNED_PAYLOAD if unsigned else hashlib.sha256(body).hexdigest()
         if self.project_id:
             headers["X-Project-Id"] = self.project_id
         if self._security_token:
             headers["X-Security-Token"] = self._security_token
-        # same canonical request as canonical_request() (no name here contains "_", none repeats)
-        lowered = sorted((name.lower(), str(value).strip()) for name, value in headers.items())
-        signed = ";".join(name for name, _ in lowered)
-        block = "".join(f"{name}:{value}\n" for name, value in lowered)
-        canonical = (
-            f"{(r.method or 'GET').upper()}\n{canonical_uri(parts.path or '/')}\n{query}\n{block}\n{signed}\n{payload}"
-        )
-        to_sign = f"{ALGORITHM}\n{sdk_date}\n{hashlib.sha256(canonical.encode('utf-8')).hexdigest()}"
-        sig = hmac.digest(self._secret_key_bytes, to_sign.encode("utf-8"), "sha256").hex()
         r.headers.update(headers)
-        r.headers["Authorization"] = f"{ALGORITHM} Access={self.access_key}, SignedHeaders={signed}, Signature={sig}"
-        r.url = urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
-        return r
-
-
-def request_canonical_query(request: requests.PreparedRequest, query: str) -> str:
-    """:func:`canonical_query` of the request's ``query`` string.
-
-    Performance: when the transport built that query string it attached the parameters it encoded
-    (``jobcleanup_query``: names, values and their ``quote_plus`` forms); the forms :func:`url_encode` gives
-    are those with ``+`` written ``%20`` (``quote_plus`` turns only spaces into ``+``; a literal ``+`` is
-    ``%2B``), so the query is neither parsed back nor quoted again. Any other query is parsed as before.
-    """
-    hint = request.__dict__.get("jobcleanup_query")
-    if hint is not None and hint.text == query:
-        return "&".join(
-            f"{name.replace('+', '%20')}={value.replace('+', '%20')}" for _, _, name, value in sorted(hint.pairs)
+        r.headers["Authorization"] = sign_headers(
+            self.access_key, self._secret_key, r.method or "GET", parts.path or "/", pairs, headers, body
         )
-    return canonical_query(parse_qsl(query, keep_blank_values=True))
+        # the URL sent carries exactly the query that was signed, as the official SDK does
+        r.url = urlunsplit((parts.scheme, parts.netloc, parts.path, canonical_query(pairs), ""))
+        return r

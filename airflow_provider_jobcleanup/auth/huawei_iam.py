@@ -10,11 +10,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-import requests
-
 from airflow_provider_jobcleanup.auth.token_cache import CachedTokenProvider, Token
 from airflow_provider_jobcleanup.exceptions import ApiError, AuthenticationError
-from airflow_provider_jobcleanup.transport import error_fields, error_from_status, json_or_none
+from airflow_provider_jobcleanup.transport import Answer, error_fields, error_from_status, json_or_none
 
 if TYPE_CHECKING:
     from airflow_provider_jobcleanup.transport import ApiTransport
@@ -81,7 +79,7 @@ class HuaweiIamTokenProvider(CachedTokenProvider):
             self.project_id = project["id"]
         return Token(value=value, expires_at=_parse_expiry(token_info.get("expires_at")))
 
-    def _parse_error(self, response: requests.Response) -> ApiError | None:
+    def _parse_error(self, response: Answer) -> ApiError | None:
         if response.ok:
             return None
         if response.status_code in (400, 401, 403):

@@ -26,8 +26,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import requests
-
+from airflow_provider_jobcleanup.answers import parse_answer, unexpected
 from airflow_provider_jobcleanup.auth.token_cache import CachedTokenProvider, Token
 from airflow_provider_jobcleanup.exceptions import (
     ApiError,
@@ -35,8 +34,9 @@ from airflow_provider_jobcleanup.exceptions import (
     ConfigurationError,
     PermissionDeniedError,
 )
+from airflow_provider_jobcleanup.hooks.scnet_answers import LoginAnswer, RegionToken, RenewalAnswer
 from airflow_provider_jobcleanup.secrets import mask
-from airflow_provider_jobcleanup.transport import error_from_status, json_or_none
+from airflow_provider_jobcleanup.transport import Answer, error_from_status, json_or_none
 
 if TYPE_CHECKING:
     from airflow_provider_jobcleanup.transport import ApiTransport
@@ -122,8 +122,7 @@ def pick_region_token(regions: Any, cluster_name: str | None, user: str) -> dict
 
 def _is_platform(region: dict[str, Any]) -> bool:
     return (
-        str(region.get("clusterName")) == PLATFORM_CLUSTER_NAME
-        or str(region.get("clusterId")) == PLATFORM_CLUSTER_ID
+        str(region.get("clusterName")) == PLATFORM_CLUSTER_NAME or str(region.get("clusterId")) == PLATFORM_CLUSTER_ID
     )
 
 
@@ -131,16 +130,12 @@ def login_error_parser(user: str, mode: str):
     """Error parser of the login and renewal calls: any non-zero ``code`` is an authentication failure,
     except ``10007`` (user frozen), which no new attempt can fix."""
 
-    def parse(response: requests.Response) -> ApiError | None:
+    def parse(response: Answer) -> ApiError | None:
         if not response.ok:
             return error_from_status(SERVICE, response, message_prefix=f"{mode} for user {user!r}: ")
         body = json_or_none(response)
         if not isinstance(body, dict):
-            return ApiError(
-                f"{mode} for user {user!r}: answer is not a JSON object",
-                service=SERVICE,
-                status_code=response.status_code,
-            )
+            return unexpected(response, SERVICE, f"{mode} for user {user!r}", "not a JSON object")
         code = str(body.get("code", "0"))
         if code == "0":
             return None
@@ -164,8 +159,7 @@ def login_error_parser(user: str, mode: str):
 
 def frozen_message(user: str, detail: str) -> str:
     return (
-        f"SCNet user {user!r} is frozen ({detail}); ask the SCNet administrator to unfreeze the account. "
-        "Not retried."
+        f"SCNet user {user!r} is frozen ({detail}); ask the SCNet administrator to unfreeze the account. Not retried."
     )
 
 
@@ -279,7 +273,9 @@ class ScnetTokenProvider(CachedTokenProvider):
             error_parser=login_error_parser(self.user, self.mode),
         )
         self.logins += 1
-        chosen = pick_region_token((json_or_none(response) or {}).get("data"), self.cluster_name, self.user)
+        answer = parse_answer(response, LoginAnswer, SERVICE, self.mode)
+        regions = [region.model_dump() for region in answer.data]
+        chosen = pick_region_token(regions, self.cluster_name, self.user)
         return self._make_token(str(chosen["token"]))
 
     def _renew(self, transport: ApiTransport, previous: ScnetToken) -> ScnetToken:
@@ -290,7 +286,7 @@ class ScnetTokenProvider(CachedTokenProvider):
             authenticate=False,
             error_parser=login_error_parser(self.user, "token renewal"),
         )
-        value = _renewed_token((json_or_none(response) or {}).get("data"), self.cluster_name)
+        value = _renewed_token(parse_answer(response, RenewalAnswer, SERVICE, "token renewal").data, self.cluster_name)
         if not value:
             raise AuthenticationError("token renewal answered without a token", service=SERVICE)
         self.renewals += 1
@@ -304,15 +300,13 @@ class ScnetTokenProvider(CachedTokenProvider):
         return ScnetToken(value=value, expires_at=expires_at, issued_at=now, claims=jwt_claims(value))
 
 
-def _renewed_token(data: Any, cluster_name: str | None) -> str | None:
-    """The new token from a renewal answer, read leniently: a string, ``{token}``, or a region list."""
+def _renewed_token(data: str | RegionToken | list[RegionToken], cluster_name: str | None) -> str | None:
+    """The new token from a renewal answer: a string, ``{token}``, or a region list (the named region's)."""
     if isinstance(data, str):
         return data
-    if isinstance(data, dict):
-        return data.get("token")
-    if isinstance(data, list):
-        entries = [d for d in data if isinstance(d, dict) and d.get("token")]
-        named = [d for d in entries if cluster_name and d.get("clusterName") == cluster_name]
-        chosen = named or entries
-        return str(chosen[0]["token"]) if chosen else None
-    return None
+    if isinstance(data, RegionToken):
+        return data.token
+    entries = [d for d in data if d.token]
+    named = [d for d in entries if cluster_name and d.clusterName == cluster_name]
+    chosen = named or entries
+    return chosen[0].token if chosen else None

@@ -25,8 +25,6 @@ from datetime import datetime, timedelta, timezone
 from functools import cached_property
 from typing import Any, TypeVar
 
-import requests
-
 from airflow_provider_jobcleanup.auth.alibaba_acs3 import AlibabaAcs3Auth
 from airflow_provider_jobcleanup.exceptions import (
     ApiError,
@@ -49,6 +47,7 @@ from airflow_provider_jobcleanup.hooks.batching import send_bisecting
 from airflow_provider_jobcleanup.models import DeletionReport, JobFilter, JobInfo, JobStatus
 from airflow_provider_jobcleanup.secrets import mask
 from airflow_provider_jobcleanup.transport import (
+    Answer,
     ApiTransport,
     error_fields,
     json_or_none,
@@ -104,6 +103,13 @@ class EhpcHook(JobCleanupHook):
     job_id_description = JOB_ID_DESCRIPTION
     job_id_allow_int = False
     param_names = ("task_spec", "executor_ids", "job_scheduler")
+    #: job ``Status`` values (E-HPC Instant API reference)
+    states = (
+        "Pending", "Initing", "Running", "Succeeded", "Failed", "Exception",
+        "Retrying", "Expired", "Suspended", "Restarting", "Deleted",
+    )
+    #: the delete path reads the jobs itself (``ListJobs`` per 100 ids) before sending ``DeleteJobs``
+    look_before_delete = False
 
     # ----------------------------------------------------------------- connection
     @cached_property
@@ -149,7 +155,7 @@ class EhpcHook(JobCleanupHook):
         auth = AlibabaAcs3Auth(access_key_id, secret, security_token=token, version=API_VERSION)
         return self.new_transport(auth, self.parse_error)
 
-    def parse_error(self, response: requests.Response) -> ApiError | None:
+    def parse_error(self, response: Answer) -> ApiError | None:
         """Alibaba error bodies ``{Code, Message, RequestId}`` to typed errors, whatever the HTTP status."""
         if response.ok:
             return None
@@ -330,7 +336,7 @@ class EhpcHook(JobCleanupHook):
         return JobStatus(job_id, gone=True, state=DELETED)
 
     # ----------------------------------------------------------------- list
-    def list_jobs(self, job_filter: JobFilter, **params: Any) -> list[JobInfo]:
+    def _list_jobs(self, job_filter: JobFilter, **params: Any) -> list[JobInfo]:
         """Every job matching the filter (all pages). ``Deleted`` jobs are left out unless asked for."""
         self.validate_params(params)
         server_filter: dict[str, Any] = {}

@@ -21,22 +21,19 @@ from typing import Any, ClassVar
 import requests
 from airflow.sdk import BaseHook, Connection
 
-from airflow_provider_jobcleanup.exceptions import (
-    FATAL_ERRORS,
-    ConfigurationError,
-    InvalidInputError,
-)
-from airflow_provider_jobcleanup.job_ids import coerce_params, normalize_job_ids
-from airflow_provider_jobcleanup.models import DeletionReport, JobFilter, JobInfo, JobStatus
-from airflow_provider_jobcleanup.transport import (
-    ApiTransport,
-    ErrorParser,
+from airflow_provider_jobcleanup.connection_settings import (
+    AnswerLimits,
     RetryPolicy,
     Timeouts,
     check_endpoint,
     extra_flag,
     tls_verify,
 )
+from airflow_provider_jobcleanup.exceptions import ConfigurationError, InvalidInputError
+from airflow_provider_jobcleanup.job_ids import coerce_params, normalize_job_ids
+from airflow_provider_jobcleanup.models import DeletionReport, JobFilter, JobInfo, JobStatus
+from airflow_provider_jobcleanup.secrets import redact
+from airflow_provider_jobcleanup.transport import ApiTransport, ErrorParser
 
 
 class JobCleanupHook(BaseHook):
@@ -62,6 +59,11 @@ class JobCleanupHook(BaseHook):
     job_id_allow_int: ClassVar[bool] = True
     #: the service-specific parameters the hook accepts (names mirror ``services.SERVICES``)
     param_names: ClassVar[tuple[str, ...]] = ()
+    #: the service's job state words, as a job filter's ``states`` may name them (case-insensitive)
+    states: ClassVar[tuple[str, ...]] = ()
+    #: whether a delete first reads which jobs exist (one status walk), so that a job that never existed is
+    #: ``already_gone`` even when the service's delete silently accepts unknown ids
+    look_before_delete: ClassVar[bool] = True
 
     def __init__(self, conn_id: str | None = None, *, connection: Connection | None = None, **kwargs: Any) -> None:
         named = kwargs.pop(self.conn_name_attr, None)
@@ -104,9 +106,15 @@ class JobCleanupHook(BaseHook):
             error_parser=error_parser,
             retry=RetryPolicy.from_extras(self.extras),
             timeouts=Timeouts.from_extras(self.extras),
+            limits=self.limits,
             verify=tls_verify(self.extras),
             pool_size=pool_size,
         )
+
+    @cached_property
+    def limits(self) -> AnswerLimits:
+        """The largest answer read and the most pages walked in one listing (connection extras)."""
+        return AnswerLimits.from_extras(self.extras)
 
     def checked_endpoint(self, url: Any, what: str) -> str:
         """``url`` if it is safe to send credentials to: https, or http to loopback, or http explicitly allowed
@@ -132,7 +140,23 @@ class JobCleanupHook(BaseHook):
             description=f"a {self.service} job id: {self.job_id_description}",
             allow_int=self.job_id_allow_int,
             max_count=max_count,
+            canonical=self.canonical_id,
         )
+
+    def canonical_id(self, job_id: str) -> str:
+        """The one spelling of a valid id under which requested and listed jobs are compared."""
+        return job_id
+
+    def check_filter(self, job_filter: JobFilter) -> JobFilter:
+        """Refuse a ``states`` value the service does not know (it would silently match nothing)."""
+        known = {state.lower() for state in self.states}
+        unknown = [state for state in job_filter.states if state.lower() not in known]
+        if unknown:
+            raise InvalidInputError(
+                f"job_filter states {unknown} are not {self.service} states; {self.service} states are "
+                f"{list(self.states)}"
+            )
+        return job_filter
 
     def validate_params(self, params: Mapping[str, Any] | str) -> dict[str, Any]:
         """Check the service-specific parameters; subclasses add their own checks and defaults.
@@ -153,22 +177,44 @@ class JobCleanupHook(BaseHook):
         """Delete ``job_ids`` in batches and say what happened to each.
 
         Every hook goes through here, so every hook validates and deduplicates before any request, and every
-        requested id ends in exactly one of ``deleted``, ``already_gone`` or ``failed``. When credentials or
-        permission are refused mid-run nothing more can succeed: the run stops, the jobs without an outcome
-        are listed as failed with that reason, and the error is raised with that report as ``error.report``.
+        requested id ends in exactly one of ``deleted``, ``already_gone`` or ``failed``. Jobs the service shows
+        as gone before the delete (:attr:`look_before_delete`) are ``already_gone`` and are not sent. When the
+        run cannot go on (credentials refused, an outage that outlasted its retries, an answer not understood,
+        any unexpected error), the jobs without an outcome are listed as failed with that reason, and the error
+        is raised with that report as ``error.report``.
         """
         ids = self.normalize_job_ids(job_ids)
         checked = self.validate_params(params)
         report = self.new_report(ids)
         try:
-            self._delete(ids, checked, report)
-        except FATAL_ERRORS as err:
+            present = ids
+            if self.look_before_delete:
+                states = self.get_job_states(ids, **checked)
+                report.already_gone.extend(job_id for job_id in ids if states[job_id].gone)
+                present = [job_id for job_id in ids if not states[job_id].gone]
+            if present:
+                self._delete(present, checked, report)
+        except Exception as err:
+            reason = f"not deleted, or not confirmed deleted: the run stopped at: {redact(str(err))}"
             for job_id in report.unaccounted:
-                report.failed[job_id] = f"not deleted, the run stopped: {err}"
-            err.report = self.finish_report(report)
+                report.failed[job_id] = reason
+            err.report = self.finish_report(report)  # type: ignore[attr-defined]
             raise
         for job_id in report.unaccounted:  # a job must never vanish from the report
             report.failed[job_id] = "no outcome was recorded for this job"
+        return self.finish_report(report)
+
+    def dry_run_report(self, job_ids: Any, **params: Any) -> DeletionReport:
+        """What :meth:`delete_jobs` would do, from read-only status calls: which requested jobs exist (with
+        their states) and would be deleted, and which are already gone. Sends no delete."""
+        ids = self.normalize_job_ids(job_ids)
+        checked = self.validate_params(params)
+        states = self.get_job_states(ids, **checked)
+        report = self.new_report(ids)
+        report.dry_run = True
+        report.already_gone = [job_id for job_id in ids if states[job_id].gone]
+        report.would_delete = [job_id for job_id in ids if not states[job_id].gone]
+        report.states = {job_id: states[job_id].state for job_id in report.would_delete}
         return self.finish_report(report)
 
     @abstractmethod
@@ -179,9 +225,13 @@ class JobCleanupHook(BaseHook):
     def get_job_states(self, job_ids: Sequence[str], **params: Any) -> dict[str, JobStatus]:
         """Whether each job is gone, using as few status calls as the service allows."""
 
-    @abstractmethod
     def list_jobs(self, job_filter: JobFilter, **params: Any) -> list[JobInfo]:
-        """Every job matching ``job_filter`` right now (all pages)."""
+        """Every job matching ``job_filter`` right now (all pages); unknown state words are refused."""
+        return self._list_jobs(self.check_filter(job_filter), **params)
+
+    @abstractmethod
+    def _list_jobs(self, job_filter: JobFilter, **params: Any) -> list[JobInfo]:
+        """Every job matching the checked ``job_filter``."""
 
     # ----------------------------------------------------------------- Airflow UI support
     def test_connection(self) -> tuple[bool, str]:
@@ -201,7 +251,7 @@ class JobCleanupHook(BaseHook):
         """Send one cheap authenticated read-only request; returns what it proved (``None``: nothing was
         proved). Subclasses override when listing needs parameters."""
         calls = self.api_calls
-        self.list_jobs(JobFilter(name_pattern="\x00never-matches"))
+        self._list_jobs(JobFilter(name_pattern="\x00never-matches"))
         return self.proof("listed jobs", calls)
 
     def proof(self, what: str, calls_before: int) -> str | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
-from airflow_provider_jobcleanup.exceptions import FATAL_ERRORS, ApiError
+from airflow_provider_jobcleanup.exceptions import ApiError, ends_run
 
 Item = TypeVar("Item")
 
@@ -19,9 +19,9 @@ def _identity(item: Any) -> Hashable:
     return item
 
 
-def _not_retryable(error: ApiError) -> bool:
-    # Throttling, 5xx and connection failures are not about a job: splitting would only add calls.
-    return not error.retryable
+def _about_jobs(error: ApiError) -> bool:
+    # Throttling, outages and answers not understood are not about a job: splitting would only add calls.
+    return not ends_run(error)
 
 
 def send_bisecting(
@@ -31,20 +31,20 @@ def send_bisecting(
     on_success: Callable[[list[Item], Any], None],
     on_failure: Callable[[list[Item], ApiError], None],
     key: Callable[[Item], Hashable] = _identity,
-    should_split: Callable[[ApiError], bool] = _not_retryable,
+    should_split: Callable[[ApiError], bool] = _about_jobs,
 ) -> None:
     """``send(items)``; on an error that ``should_split``, retry each half until the failing jobs are alone.
 
     :param key: the job an item belongs to; a job's items are never split apart.
     :param on_success: called with the items of every batch that succeeded and ``send``'s result.
     :param on_failure: called with the items that failed and the error (a single job's, unless the error
-        was not worth splitting). Authentication and permission errors propagate instead.
+        was not worth splitting). Errors that end the run (:func:`ends_run`) propagate instead.
     """
     try:
         result = send(items)
-    except FATAL_ERRORS:
-        raise
     except ApiError as error:
+        if ends_run(error):
+            raise
         jobs = list(dict.fromkeys(key(item) for item in items))
         if len(jobs) > 1 and should_split(error):
             first = set(jobs[: len(jobs) // 2])

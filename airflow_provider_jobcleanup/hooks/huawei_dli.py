@@ -23,20 +23,18 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
-import requests
-
 from airflow_provider_jobcleanup.exceptions import (
-    FATAL_ERRORS,
     ApiError,
     NotFoundError,
     TransientServiceError,
+    ends_run,
 )
 from airflow_provider_jobcleanup.hooks.batching import send_bisecting
 from airflow_provider_jobcleanup.hooks.huaweicloud import HuaweiCloudHook
 from airflow_provider_jobcleanup.hooks.paging import Page, select_matching, states_from_pages, walk_pages
 from airflow_provider_jobcleanup.job_ids import chunks
 from airflow_provider_jobcleanup.models import DeletionReport, JobFilter, JobInfo, JobStatus
-from airflow_provider_jobcleanup.transport import json_or_none
+from airflow_provider_jobcleanup.transport import Answer, json_or_none
 
 JOB_NOT_FOUND = {"DLI.16001"}
 RETRYABLE = {"DLI.0999"}
@@ -60,8 +58,14 @@ class DliHook(HuaweiCloudHook):
     job_id_description = "a positive integer Flink job id such as 12 (an int or a string of digits)"
     job_id_allow_int = True
     param_names = ()
+    #: Flink job ``status`` values (DLI API reference)
+    states = (
+        "job_init", "job_submitting", "job_submit_fail", "job_running", "job_running_exception",
+        "job_downloading", "job_idle", "job_canceling", "job_cancel_success", "job_cancel_fail",
+        "job_savepointing", "job_arrearage_stopped", "job_arrearage_recovering", "job_finish",
+    )
 
-    def parse_error(self, response: requests.Response) -> ApiError | None:
+    def parse_error(self, response: Answer) -> ApiError | None:
         if response.ok:
             body = json_or_none(response)
             if isinstance(body, dict) and "is_success" in body and not is_true(body["is_success"]):
@@ -111,9 +115,9 @@ class DliHook(HuaweiCloudHook):
             # reliability fix: a re-check that fails after its retries must not lose the report (see above)
             try:
                 states = self.get_job_states(unsettled)
-            except FATAL_ERRORS:
-                raise
             except ApiError as err:
+                if ends_run(err):
+                    raise
                 for job_id in unsettled:
                     report.failed[job_id] = f"DLI gave no per-job result and the re-check failed: {err}"
                 return
@@ -144,9 +148,9 @@ class DliHook(HuaweiCloudHook):
         # run and lost the report of every job already deleted
         try:
             gone = self._job_status(job_id).gone
-        except FATAL_ERRORS:
-            raise
         except ApiError as err:
+            if ends_run(err):
+                raise
             report.failed[job_id] = f"[dli] {message}; checking whether the job still exists failed: {err}"
             return
         if gone:
@@ -181,10 +185,10 @@ class DliHook(HuaweiCloudHook):
             jobs = [_job_info(job) for job in job_list.get("jobs") or []]
             return jobs, int(job_list.get("total_count") or 0)
 
-        return walk_pages(fetch, page_size)
+        return walk_pages(fetch, page_size, self.limits.max_pages, self.service)
 
     # ----------------------------------------------------------------- list
-    def list_jobs(self, job_filter: JobFilter, **params: Any) -> list[JobInfo]:
+    def _list_jobs(self, job_filter: JobFilter, **params: Any) -> list[JobInfo]:
         """Every Flink job matching the filter; one state is filtered by DLI (``status``), the age (on
         ``create_time``) and the name pattern on this side."""
         self.validate_params(params)

@@ -17,15 +17,13 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
-import requests
-
 from airflow_provider_jobcleanup.exceptions import (
-    FATAL_ERRORS,
     ApiError,
     InvalidInputError,
     JobBusyError,
     NotFoundError,
     TransientServiceError,
+    ends_run,
 )
 from airflow_provider_jobcleanup.hooks.batching import send_bisecting
 from airflow_provider_jobcleanup.hooks.huawei_dli import DliHook
@@ -33,7 +31,7 @@ from airflow_provider_jobcleanup.hooks.huaweicloud import HuaweiCloudHook
 from airflow_provider_jobcleanup.hooks.paging import Page, select_matching, states_from_pages, walk_pages
 from airflow_provider_jobcleanup.job_ids import chunks
 from airflow_provider_jobcleanup.models import DeletionReport, JobFilter, JobInfo, JobStatus
-from airflow_provider_jobcleanup.transport import json_or_none
+from airflow_provider_jobcleanup.transport import Answer, json_or_none
 
 UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
@@ -61,6 +59,8 @@ class MrsHook(HuaweiCloudHook):
     job_id_description = "a job execution UUID such as 3c7a5a6e-2f0b-4d6b-9d0e-0f4b5c1e2a7d"
     job_id_allow_int = False
     param_names = ("cluster_id", "kill_running")
+    #: ``job_state`` values (seed 003 and the MRS API reference)
+    states = ("FAILED", "KILLED", "NEW", "NEW_SAVING", "SUBMITTED", "ACCEPTED", "RUNNING", "FINISHED")
 
     # ----------------------------------------------------------------- validation
     def validate_params(self, params: Mapping[str, Any] | str) -> dict[str, Any]:
@@ -73,7 +73,7 @@ class MrsHook(HuaweiCloudHook):
             raise InvalidInputError(f"kill_running must be true or false, got {kill!r}")
         return params
 
-    def parse_error(self, response: requests.Response) -> ApiError | None:
+    def parse_error(self, response: Answer) -> ApiError | None:
         error = super().parse_error(response)
         if error is None or not error.error_code:
             # MRS can answer 202 or 200 for success; any 2xx is success.
@@ -123,11 +123,11 @@ class MrsHook(HuaweiCloudHook):
         try:
             self.transport.request("POST", self._jobs_url(cluster_id, f"/{job_id}/kill"))
             self.transport.request("POST", self._jobs_url(cluster_id, "/batch-delete"), json={"job_id_list": [job_id]})
-        except FATAL_ERRORS:
-            raise
         except NotFoundError:
             report.already_gone.append(job_id)
         except ApiError as err:
+            if ends_run(err):
+                raise
             report.failed[job_id] = f"kill then delete failed: {err}"
         else:
             report.deleted.append(job_id)
@@ -164,10 +164,10 @@ class MrsHook(HuaweiCloudHook):
             body = json_or_none(response) or {}
             return [_job_info(job) for job in body.get("job_list") or []], int(body.get("total_record") or 0)
 
-        return walk_pages(fetch, page_size)
+        return walk_pages(fetch, page_size, self.limits.max_pages, self.service)
 
     # ----------------------------------------------------------------- list
-    def list_jobs(self, job_filter: JobFilter, **params: Any) -> list[JobInfo]:
+    def _list_jobs(self, job_filter: JobFilter, **params: Any) -> list[JobInfo]:
         params = self.validate_params(params)
         query: dict[str, Any] = {}
         if len(job_filter.states) == 1:

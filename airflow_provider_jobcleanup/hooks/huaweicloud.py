@@ -8,6 +8,7 @@ Connection: login/password are the AK/SK (``auth_type`` ``aksk``, the default) o
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from functools import cached_property
 from typing import ClassVar
 
@@ -18,17 +19,22 @@ from airflow_provider_jobcleanup.auth.token_cache import TokenAuth, TransportRef
 from airflow_provider_jobcleanup.exceptions import (
     ApiError,
     AuthenticationError,
+    ClockSkewError,
     ConfigurationError,
     ThrottledError,
 )
 from airflow_provider_jobcleanup.hooks.base import JobCleanupHook
 from airflow_provider_jobcleanup.secrets import mask
 from airflow_provider_jobcleanup.transport import (
+    Answer,
     ApiTransport,
     error_from_status,
+    json_or_none,
 )
 
 AUTH_TYPES = ("aksk", "password")
+#: the API gateway refusing ``X-Sdk-Date`` (too far from its own clock)
+CLOCK_SKEW_CODES = {"APIG.0201", "APIGW.0201"}
 
 
 class HuaweiCloudHook(JobCleanupHook):
@@ -142,14 +148,26 @@ class HuaweiCloudHook(JobCleanupHook):
         ref.set(transport)
         return transport
 
-    def parse_error(self, response: requests.Response) -> ApiError | None:
-        """The API gateway's errors shared by the Huawei services; service hooks add their own codes."""
-        if response.ok:
+    def parse_error(self, response: Answer) -> ApiError | None:
+        """The API gateway's errors shared by the Huawei services; service hooks add their own codes.
+
+        An error code in the body is an error whatever the HTTP status (a 200 can carry one).
+        """
+        body = json_or_none(response)
+        coded = isinstance(body, dict) and bool(body.get("error_code") or body.get("errorCode"))
+        if response.ok and not coded:
             return None
         error = error_from_status(self.service, response)
-        if error.error_code and error.error_code.startswith("APIGW.03") and error.error_code != "APIGW.0308":
+        code = error.error_code or ""
+        if code in CLOCK_SKEW_CODES or "x-sdk-date" in error.message.lower():
+            return error.retyped(
+                ClockSkewError,
+                f"the request time was refused ({error.message}): this machine's clock is off; it reads "
+                f"{datetime.now(timezone.utc):%Y-%m-%dT%H:%M:%SZ} UTC. Synchronise it (NTP) and run again",
+            )
+        if code.startswith("APIGW.03") and code != "APIGW.0308":
             return error.retyped(AuthenticationError)
-        if error.error_code == "APIGW.0308" and not isinstance(error, ThrottledError):
+        if code == "APIGW.0308" and not isinstance(error, ThrottledError):
             return error.retyped(ThrottledError)
         return error
 

@@ -11,9 +11,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
+from urllib.parse import urlsplit
 
-import requests
-
+from airflow_provider_jobcleanup.answers import unexpected
 from airflow_provider_jobcleanup.auth.scnet_token import CODE_FROZEN, frozen_message
 from airflow_provider_jobcleanup.exceptions import (
     ApiError,
@@ -21,7 +21,7 @@ from airflow_provider_jobcleanup.exceptions import (
     PermissionDeniedError,
     TransientServiceError,
 )
-from airflow_provider_jobcleanup.transport import ErrorParser, error_from_status, json_or_none
+from airflow_provider_jobcleanup.transport import Answer, ErrorParser, error_from_status, json_or_none
 
 SERVICE = "scnet"
 
@@ -106,9 +106,7 @@ def build_job_info_map(refs: Iterable[JobRef]) -> str:
     return ";".join(ref.entry for ref in refs)
 
 
-_SEGMENT = re.compile(
-    r"delete the jobs\s*\[(?P<jobs>[^\]]*)\]\s*(?P<rest>.*?)(?=delete the jobs|\Z)", re.S | re.I
-)
+_SEGMENT = re.compile(r"delete the jobs\s*\[(?P<jobs>[^\]]*)\]\s*(?P<rest>.*?)(?=delete the jobs|\Z)", re.S | re.I)
 _ENTRY = re.compile(rf"(?P<user>{USER}):(?P<job>{JOB_NUMBER}):")
 
 
@@ -233,14 +231,12 @@ def error_parser(user: str) -> ErrorParser:
     retried.
     """
 
-    def parse(response: requests.Response) -> ApiError | None:
+    def parse(response: Answer) -> ApiError | None:
         if not response.ok:
             return error_from_status(SERVICE, response)
         body = json_or_none(response)
         if not isinstance(body, dict):
-            return TransientServiceError(
-                "answer is not a JSON object", service=SERVICE, status_code=response.status_code
-            )
+            return unexpected(response, SERVICE, urlsplit(response.url).path, "not a JSON object")
         code = str(body.get("code", "0"))
         if code == "0":
             return None

@@ -40,7 +40,8 @@ class BatchDeleteJobsOperator(BaseOperator):
         any request is sent.
     :param job_filter: instead of ``job_ids``: ``{"states": [...], "older_than": "7d", "name_pattern": "etl-*"}``.
         The matching jobs are listed once and exactly that snapshot is deleted.
-    :param dry_run: report what would be deleted and send no delete request.
+    :param dry_run: read which requested jobs exist (and their states) and report what would be deleted
+        (``would_delete``, ``states``) and what is already gone; send no delete request.
     :param max_jobs: safety cap; more jobs than this fails the task before anything is deleted.
     :param allow_empty: succeed with an empty report when ``job_ids`` is empty (for teardowns whose pipeline
         may have submitted nothing); by default an empty list is an error, since it usually means a broken
@@ -109,15 +110,21 @@ class BatchDeleteJobsOperator(BaseOperator):
             self.log.info("No jobs to delete on %s", hook.service)
             report = hook.finish_report(hook.new_report([]))
         elif self.is_dry_run:
-            report = hook.finish_report(hook.new_report(job_ids))
-            self.log.info("Dry run: would delete %d %s jobs: %s", len(job_ids), hook.service, _preview(job_ids))
+            report = hook.dry_run_report(job_ids, **params)
+            self.log.info(
+                "Dry run: would delete %d %s jobs: %s; %d already gone",
+                len(report.would_delete),
+                hook.service,
+                _preview([f"{j} ({report.states.get(j)})" for j in report.would_delete]),
+                len(report.already_gone),
+            )
         else:
             self.log.info("Deleting %d %s jobs", len(job_ids), hook.service)
             try:
                 report = hook.delete_jobs(job_ids, **params)
-            except JobCleanupError as err:
+            except Exception as err:
                 partial = getattr(err, "report", None)
-                if partial is not None:  # stopped part-way: still publish what was deleted
+                if isinstance(partial, DeletionReport):  # stopped part-way: still publish what was deleted
                     self._log_summary(partial)
                     self._push(context, partial.to_dict())
                     context["ti"].xcom_push(key="return_value", value=partial.to_dict())
@@ -150,7 +157,7 @@ class BatchDeleteJobsOperator(BaseOperator):
             if self.allow_empty and self.job_ids in ([], (), "", "[]"):
                 return []
             return hook.normalize_job_ids(self.job_ids, max_count=self.max_jobs)
-        job_filter = JobFilter.from_value(self.job_filter or {})
+        job_filter = hook.check_filter(JobFilter.from_value(self.job_filter or {}))
         listed = [job.job_id for job in hook.list_jobs(job_filter, **params)]
         self.log.info("Filter %s matched %d %s jobs", job_filter.to_dict(), len(listed), hook.service)
         return hook.normalize_job_ids(listed, max_count=self.max_jobs) if listed else []

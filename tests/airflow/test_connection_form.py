@@ -10,17 +10,17 @@ from pathlib import Path
 import pytest
 
 from airflow_provider_jobcleanup import get_provider_info as info
-from airflow_provider_jobcleanup.transport import RetryPolicy, Timeouts
+from airflow_provider_jobcleanup.connection_settings import AnswerLimits, RetryPolicy, Timeouts
 from tests.airflow.test_connection_cli import airflow, cli_env
 
 PACKAGE = Path(info.__file__).parent
-#: source files whose extras each connection type reads (transport.py and hooks/base.py: every type)
+#: source files whose extras each connection type reads (COMMON: every type)
 SOURCES = {
     "huaweicloud": ["hooks/huaweicloud.py", "hooks/huawei_dli.py", "hooks/huawei_mrs.py", "hooks/huawei_res.py"],
     "alibaba_ehpc": ["hooks/alibaba_ehpc.py", "hooks/alibaba_ehpc_params.py"],
     "scnet": ["hooks/scnet.py", "hooks/scnet_protocol.py"],
 }
-COMMON = ["transport.py", "hooks/base.py"]
+COMMON = ["connection_settings.py", "transport.py", "hooks/base.py"]
 #: extras whose names the code builds: HuaweiCloudHook._endpoint(prefix, "<name>_endpoint")
 BUILT = {"huaweicloud": {"iam_endpoint", "dli_endpoint", "mrs_endpoint", "res_endpoint"}}
 READS = re.compile(
@@ -62,6 +62,10 @@ def test_the_form_defaults_are_the_code_defaults():
     assert fields["retry_max_wait"]["schema"]["default"] == retry.max_wait
     assert fields["connect_timeout"]["schema"]["default"] == timeouts.connect
     assert fields["read_timeout"]["schema"]["default"] == timeouts.read
+    assert fields["attempt_timeout"]["schema"]["default"] == timeouts.attempt
+    limits = AnswerLimits()
+    assert fields["max_answer_bytes"]["schema"]["default"] == limits.max_bytes
+    assert fields["max_list_pages"]["schema"]["default"] == limits.max_pages
     assert fields["allow_insecure_http"]["schema"]["default"] is False
     assert fields["verify"]["schema"]["default"] == "true"
     huawei = info.HUAWEICLOUD_CONNECTION["conn-fields"]

@@ -42,14 +42,18 @@ def operator(**kwargs):
     )
 
 
-def test_dry_run_sends_no_delete(emulator, huawei_conn):
+def test_dry_run_reads_what_exists_and_sends_no_delete(emulator, huawei_conn):
     targets = emulator.seed("mrs", 4, state="FAILED")
+    never_existed = "0f0f0f0f-0000-4000-8000-000000000000"
     ti = FakeTI()
-    result = operator(job_ids=targets, dry_run=True).execute({"ti": ti})
-    assert result["dry_run"] is True and result["requested"] == targets and result["deleted"] == []
+    result = operator(job_ids=[*targets, never_existed], dry_run=True).execute({"ti": ti})
+    assert result["dry_run"] is True and result["deleted"] == [] and result["failed"] == {}
+    assert result["would_delete"] == targets and result["already_gone"] == [never_existed]
+    assert result["states"] == {job_id: "FAILED" for job_id in targets}
     assert emulator.live_ids("mrs") == set(targets)
-    assert emulator.stats().get("total", 0) == 0
-    assert ti.pushed["requested"] == targets
+    stats = emulator.stats()
+    assert stats.get("mrs.list", 0) >= 1 and "mrs.batch_delete" not in stats
+    assert ti.pushed["would_delete"] == targets
 
 
 def test_max_jobs_fails_before_anything_is_deleted(emulator, huawei_conn):

@@ -1,6 +1,10 @@
-"""A real Airflow deployment: scheduler, DAG processor, triggerer, API server and LocalExecutor
-(``airflow standalone``). A DAG run is triggered through the CLI; its deferrable sensor must wait in the
-triggerer process while the jobs exist, then the run must succeed once they are deleted."""
+"""A real Airflow deployment: scheduler, DAG processor, triggerer, API server and LocalExecutor (the components
+``airflow standalone`` runs, started one by one so that the API server binds 127.0.0.1 and no log server opens a
+port on every interface). A DAG run is triggered through the CLI; its deferrable sensor must wait in the
+triggerer process while the jobs exist, then the run must succeed once they are deleted.
+
+Each component runs in its own session and is stopped with its whole process group (executor workers
+included) whatever the outcome of the test."""
 
 from __future__ import annotations
 
@@ -13,8 +17,10 @@ import time
 from pathlib import Path
 
 import pytest
+import requests
 
 from airflow_provider_jobcleanup.emulator.huawei_mrs import DEFAULT_CLUSTER_ID
+from tests import processes
 from tests.emulator_client import free_port
 from tests.integration.huawei_helpers import huawei_hook
 from tests.profiles.huawei import password_connection
@@ -23,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 DAG_ID = "test_wait_mrs_deferrable"
 CONN_ID = "hw_standalone"
+JOBS = ("SchedulerJob", "DagProcessorJob", "TriggererJob")
 
 
 def wait_for(what: str, check, timeout: float, log: Path):
@@ -54,23 +61,44 @@ def standalone(tmp_path, emulator):
         "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "tests" / "dags"),
         "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
         "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+        "AIRFLOW__API__HOST": "127.0.0.1",
         "AIRFLOW__API__PORT": str(port),
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
         f"AIRFLOW_CONN_{CONN_ID.upper()}": json.dumps(password_connection(emulator.url)),
     }
     env.pop("AIRFLOW__CORE__UNIT_TEST_MODE", None)
     log = tmp_path / "standalone.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen([str(BIN / "airflow"), "standalone"], env=env, stdout=out, stderr=subprocess.STDOUT)
+    db = tmp_path / "airflow.db"
+    airflow = str(BIN / "airflow")
+    subprocess.run([airflow, "db", "migrate"], env=env, check=True, capture_output=True, timeout=300)
+    components = [
+        ["scheduler", "--skip-serve-logs"],
+        ["dag-processor"],
+        ["triggerer", "--skip-serve-logs"],
+        ["api-server", "--host", "127.0.0.1", "--port", str(port)],
+    ]
+    started = []
     try:
-        wait_for("Airflow to be ready", lambda: "Airflow is ready" in log.read_text(), 240, log)
-        yield env, tmp_path / "airflow.db", log
+        with log.open("a") as out:
+            for args in components:
+                started.append(processes.start([airflow, *args], env=env, stdout=out, stderr=subprocess.STDOUT))
+
+        def ready():
+            running = {row[0] for row in query(db, "SELECT job_type FROM job WHERE state='running'")}
+            return running >= set(JOBS) and api_healthy(port)
+
+        wait_for("Airflow to be ready", ready, 240, log)
+        yield env, db, log
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        for proc in started:
+            processes.stop(proc)
+
+
+def api_healthy(port: int) -> bool:
+    try:
+        return requests.get(f"http://127.0.0.1:{port}/api/v2/monitor/health", timeout=5).ok
+    except requests.RequestException:
+        return False
 
 
 def test_deferrable_sensor_waits_in_the_triggerer_then_the_run_succeeds(standalone, emulator):

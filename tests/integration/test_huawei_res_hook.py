@@ -32,7 +32,8 @@ def test_delete_removes_exactly_the_requested_jobs(emulator):
     assert emulator.live_ids("res") == set(bystanders)
     stats = emulator.stats()
     assert stats["res.delete"] == 12 and stats["iam.tokens"] == 1
-    assert report.api_calls == 13
+    assert stats["res.list"] == 1 and "res.detail" not in stats  # the look: one listing, every job on it
+    assert report.api_calls == 14
     assert [j["delete_count"] for j in emulator.jobs("res") if j["job_id"] in targets] == [1] * 12
 
 
@@ -70,8 +71,23 @@ def test_missing_job_is_already_gone(emulator):
 def test_job_of_another_type_is_a_failure_not_gone(emulator):
     other = seed(emulator, 1, attrs={"type": "ranking"})
     report = res(emulator).delete_jobs(other, **RES_PARAMS)
-    assert list(report.failed) == other and "RES.1001" in report.failed[other[0]]
+    assert list(report.failed) == other and "'ranking' job, not 'etl'" in report.failed[other[0]]
+    assert report.already_gone == [] and report.deleted == []
     assert emulator.live_ids("res") == set(other)
+    stats = emulator.stats()
+    assert stats["res.detail"] == 1 and "res.delete" not in stats  # a delete as etl would only fail
+
+
+def test_dry_run_reads_and_names_a_job_of_another_type(emulator):
+    present = seed(emulator, 2)
+    other = seed(emulator, 1, attrs={"type": "ranking"})
+    report = res(emulator).dry_run_report([*present, *other, "missing-job-1"], **RES_PARAMS)
+    assert report.dry_run and report.deleted == []
+    assert report.would_delete == present and report.states == {j: "FAILED" for j in present}
+    assert report.already_gone == ["missing-job-1"]
+    assert list(report.failed) == other and "'ranking'" in report.failed[other[0]]
+    assert "res.delete" not in emulator.stats()
+    assert emulator.live_ids("res") == {*present, *other}
 
 
 @pytest.mark.parametrize("kind", ["throttle", "unavailable"])
@@ -93,7 +109,8 @@ def test_wrong_secret_key_stops_with_a_clear_error(emulator):
         hook.delete_jobs(targets, **RES_PARAMS)
     assert "not-the-secret-key" not in str(info.value)
     assert emulator.live_ids("res") == set(targets)
-    assert emulator.stats()["res.delete"] < 20  # the queued calls were cancelled
+    assert "res.delete" not in emulator.stats()  # refused at the look: no delete was sent
+    assert info.value.report.deleted == [] and sorted(info.value.report.failed) == sorted(targets)
 
 
 def test_temporary_aksk_with_security_token(emulator):
@@ -137,15 +154,15 @@ def test_types_without_offline_platform(emulator):
     assert report.deleted == targets
 
 
-def test_get_job_states_pages_instead_of_one_call_per_job(emulator):
+def test_get_job_states_pages_for_listed_jobs_and_asks_the_detail_for_the_others(emulator):
     present = seed(emulator, 150)
-    missing = [f"missing-{i}" for i in range(150)]
+    missing = [f"missing-{i}" for i in range(20)]
     states = res(emulator).get_job_states([*present, *missing], **RES_PARAMS)
     assert all(not states[j].gone for j in present)
     assert all(states[j].gone for j in missing)
     stats = emulator.stats()
-    assert stats["res.list"] == 2
-    assert "res.detail" not in stats
+    assert stats["res.list"] == 2  # one listing of the type, walked once
+    assert stats["res.detail"] == 20  # absence from one type's list is not gone: only the detail says so
 
 
 def test_get_job_states_looks_up_few_ids_directly(emulator):

@@ -64,8 +64,10 @@ def test_delete_removes_exactly_the_requested_jobs(emulator):
     stats = emulator.stats()
     assert stats["scnet.delete"] == 1
     assert stats["scnet.tokens"] == 1
-    # login, center (HPC URL), cluster (job manager), delete; the user came from the token's computeUser
-    assert report.api_calls == 4 == stats["service:scnet"]
+    # login, center (HPC URL), cluster (the job managers), the look on each of the two managers, delete; the
+    # user came from the token's computeUser
+    assert stats["scnet.jobs"] == 2
+    assert report.api_calls == 6 == stats["service:scnet"]
 
 
 def test_missing_finished_and_deleted_jobs_are_already_gone(emulator):
@@ -107,12 +109,21 @@ def test_one_batch_spans_two_job_managers(emulator):
     assert live(emulator) == set()
 
 
-def test_wrong_manager_means_the_job_is_not_found_there(emulator):
+def test_a_job_named_without_its_manager_is_found_on_the_manager_holding_it(emulator):
     on_second = emulator.seed("scnet", 1, attrs={"job_manager_id": M2})
-    report = password_hook(emulator).delete_jobs(on_second)  # default manager is the first one
+    hook = password_hook(emulator)
+    assert not hook.get_job_states(on_second)[on_second[0]].gone
+    report = hook.delete_jobs(on_second)
+    assert report.deleted == on_second
+    assert live(emulator) == set()
+
+
+def test_a_wrong_manager_named_explicitly_means_the_job_is_not_found_there(emulator):
+    on_second = emulator.seed("scnet", 1, attrs={"job_manager_id": M2})
+    report = password_hook(emulator).delete_jobs(on_second, job_manager_id=M1)
     assert report.already_gone == on_second
     assert live(emulator) == set(on_second)
-    assert password_hook(emulator).delete_jobs(on_second, job_manager_id=M2).deleted == on_second
+    assert "scnet.delete" not in emulator.stats()
 
 
 def test_user_prefixed_keys_address_the_jobs_owner(emulator):
@@ -182,9 +193,11 @@ def test_user_frozen_after_login(emulator):
     hook = password_hook(emulator)
     assert not hook.get_job_states(targets)[targets[0]].gone
     emulator.config(scnet_frozen=True)
-    with pytest.raises(PermissionDeniedError, match="frozen"):
+    with pytest.raises(PermissionDeniedError, match="frozen") as caught:
         hook.delete_jobs(targets)
-    assert emulator.stats()["scnet.delete"] == 1
+    assert "scnet.delete" not in emulator.stats()  # refused at the look before the delete
+    assert list(caught.value.report.failed) == targets
+    assert live(emulator) == set(targets)
 
 
 def test_several_regions_need_a_cluster_name(emulator):
@@ -234,15 +247,10 @@ def test_forged_token_is_refused_by_the_emulator(emulator):
     token = hook.token_provider.token(hook.transport)
     head, body, _ = token.split(".")
     forged = f"{head}.{body}.AAAA"
-    answer = requests.get(
-        f"{emulator.url}/ac/openapi/v2/center", headers={"token": forged}, timeout=10
-    ).json()
+    answer = requests.get(f"{emulator.url}/ac/openapi/v2/center", headers={"token": forged}, timeout=10).json()
     assert answer["code"] == "10008"
     assert (
-        requests.get(f"{emulator.url}/ac/openapi/v2/center", headers={"token": token}, timeout=10).json()[
-            "code"
-        ]
-        == "0"
+        requests.get(f"{emulator.url}/ac/openapi/v2/center", headers={"token": token}, timeout=10).json()["code"] == "0"
     )
 
 
@@ -325,19 +333,21 @@ def test_list_honours_states_age_and_name(emulator):
     emulator.seed("scnet", 1, state="statQ", name="etl", age_seconds=60)  # too young
     emulator.seed("scnet", 1, state="statQ", name="report", age_seconds=old)  # wrong name
     emulator.seed("scnet", 1, state="statQ", name="etl", age_seconds=old, attrs={"user": "bob"})  # not ours
-    emulator.seed("scnet", 1, state="statQ", name="etl", age_seconds=old, attrs={"job_manager_id": M2})
-    found = password_hook(emulator).list_jobs(
-        JobFilter(states=("statq",), older_than=timedelta(days=1), name_pattern="etl-*")
-    )
+    on_second = emulator.seed("scnet", 1, state="statQ", name="etl", age_seconds=old, attrs={"job_manager_id": M2})
+    job_filter = JobFilter(states=("statq",), older_than=timedelta(days=1), name_pattern="etl-*")
+    hook = password_hook(emulator)
+    found = hook.list_jobs(job_filter, job_manager_id=M1)
     assert sorted(j.job_id for j in found) == sorted(match)
     assert all(j.state == "statQ" and j.created_at is not None for j in found)
+    # without a manager named, every manager of the account is listed
+    assert sorted(j.job_id for j in hook.list_jobs(job_filter)) == sorted(match + on_second)
 
 
 def test_list_pages_through_everything(emulator):
     jobs = emulator.seed("scnet", 150)
     found = password_hook(emulator).list_jobs(JobFilter())
     assert {j.job_id for j in found} == set(jobs)
-    assert emulator.stats()["scnet.jobs"] == 2
+    assert emulator.stats()["scnet.jobs"] == 3  # two pages on the first manager, one on the second
 
 
 def test_history_lists_deleted_jobs(emulator):
@@ -359,9 +369,7 @@ def test_job_detail(emulator):
 
 def test_extras_override_discovery(emulator):
     targets = emulator.seed("scnet", 1, attrs={"job_manager_id": M2})
-    hook = password_hook(
-        emulator, hpc_url=emulator.url, job_manager_id=M2, compute_user=IDENTITY.compute_user
-    )
+    hook = password_hook(emulator, hpc_url=emulator.url, job_manager_id=M2, compute_user=IDENTITY.compute_user)
     assert hook.delete_jobs(targets).deleted == targets
     stats = emulator.stats()
     assert "scnet.center" not in stats and "scnet.cluster" not in stats

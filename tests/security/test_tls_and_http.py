@@ -11,9 +11,9 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
+from airflow_provider_jobcleanup.connection_settings import check_endpoint, extra_flag, tls_verify
 from airflow_provider_jobcleanup.exceptions import ConfigurationError, TransportError
 from airflow_provider_jobcleanup.services import get_cleanup_hook
-from airflow_provider_jobcleanup.transport import check_endpoint, extra_flag, tls_verify
 from chaos.harness import CHAOS_PROFILES, FakeTI, TransportProbe, profile
 from tests.integration.huawei_helpers import connection_from
 

@@ -13,6 +13,7 @@ from airflow_provider_jobcleanup.exceptions import (
     AuthenticationError,
     PermissionDeniedError,
     TransientServiceError,
+    UnexpectedAnswerError,
 )
 from airflow_provider_jobcleanup.hooks import scnet_protocol as proto
 
@@ -130,4 +131,5 @@ def test_success_and_http_errors():
     parse = proto.error_parser("alice")
     assert parse(_response({"code": "0", "msg": "success", "data": {}})) is None
     assert isinstance(parse(_response(b"<html>503</html>", 503)), TransientServiceError)
-    assert isinstance(parse(_response(b"<html>ok?</html>")), TransientServiceError)
+    # a 200 that is not JSON is not understood: never retried as an outage, never a success
+    assert isinstance(parse(_response(b"<html>ok?</html>")), UnexpectedAnswerError)

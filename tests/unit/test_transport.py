@@ -5,14 +5,16 @@ from __future__ import annotations
 import pytest
 import responses
 
+from airflow_provider_jobcleanup.connection_settings import RetryPolicy, check_endpoint
 from airflow_provider_jobcleanup.exceptions import (
     ApiError,
     ConfigurationError,
+    EndpointNotFoundError,
     NotFoundError,
     ThrottledError,
     TransientServiceError,
 )
-from airflow_provider_jobcleanup.transport import ApiTransport, RetryPolicy, check_endpoint, parse_retry_after
+from airflow_provider_jobcleanup.transport import ApiTransport, parse_retry_after
 
 URL = "https://svc.example.test/v1/jobs"
 FAST = RetryPolicy(max_attempts=4, initial_wait=0.001, max_wait=0.002, jitter=0.0)
@@ -50,10 +52,12 @@ def test_retries_are_bounded_by_the_policy():
 
 
 @responses.activate
-def test_404_is_typed_not_found():
-    responses.get(URL, status=404)
-    with pytest.raises(NotFoundError):
+def test_a_bare_404_is_a_wrong_endpoint_never_not_found():
+    responses.get(URL, status=404, body="<html>nginx</html>", content_type="text/html")
+    with pytest.raises(EndpointNotFoundError) as caught:
         ApiTransport("svc", retry=FAST).request("GET", URL)
+    assert not isinstance(caught.value, NotFoundError)
+    assert "wrong endpoint" in str(caught.value)
 
 
 def test_connection_refused_is_a_retryable_transport_error():
