@@ -11,7 +11,12 @@ import pytest
 import requests
 from airflow.sdk import Connection
 
-from airflow_provider_jobcleanup.exceptions import AuthenticationError, InvalidInputError
+from airflow_provider_jobcleanup.exceptions import (
+    AuthenticationError,
+    ClockSkewError,
+    InvalidInputError,
+    TransientServiceError,
+)
 from airflow_provider_jobcleanup.hooks.alibaba_ehpc import EhpcHook
 from airflow_provider_jobcleanup.models import JobFilter
 from airflow_provider_jobcleanup.services import get_cleanup_hook
@@ -54,7 +59,7 @@ def test_delete_whole_jobs_and_confirm_gone(emulator, emulator_url):
     assert emulator.live_ids("ehpc") == set(bystander)
     states = hook.get_job_states(targets)
     assert all(s.gone and s.state == "Deleted" for s in states.values())
-    assert report.api_calls == 2  # one ListJobs before, one DeleteJobs
+    assert report.api_calls == 3  # the test's ListJobs, the delete's own look (ListJobs), one DeleteJobs
 
 
 def test_missing_and_deleted_jobs_are_already_gone(emulator, emulator_url):
@@ -73,22 +78,28 @@ def test_missing_and_deleted_jobs_are_already_gone(emulator, emulator_url):
     assert states[deleted[0]].gone and states[deleted[0]].state == "Deleted"
 
 
-def test_partial_failure_is_isolated_and_everything_else_is_attempted(emulator, emulator_url):
+def test_a_job_s_own_error_is_isolated_and_a_persistent_db_error_stops_the_run(emulator, emulator_url):
     good = emulator.seed("ehpc", 3, attrs={"tasks": {"task0": 2}})
     refused = emulator.seed("ehpc", 1, attrs={"fail_delete": "DbError"})
     hook = make_hook(emulator_url, max_attempts=2)
 
-    report = hook.delete_jobs(
-        [good[0], refused[0], good[1], good[2]],
-        task_spec={good[2]: [{"TaskName": "no-such-task"}]},  # InvalidParams for this job only
-    )
+    # the emulator answers for the first bad entry of a call: the unknown task of good[1] (InvalidParams,
+    # this job's own fault) comes before the DbError of `refused` (an outage: retried, then the run stops)
+    with pytest.raises(TransientServiceError, match="DbError") as caught:
+        hook.delete_jobs(
+            [good[0], good[1], good[2], refused[0]],
+            task_spec={good[1]: [{"TaskName": "no-such-task"}]},
+        )
 
-    assert sorted(report.deleted) == sorted(good[:2])
-    assert set(report.failed) == {refused[0], good[2]}
-    assert "DbError" in report.failed[refused[0]]
-    assert "InvalidParams" in report.failed[good[2]]
-    assert emulator.live_ids("ehpc") == {refused[0], good[2]}
-    assert emulator.stats()["ehpc.DeleteJobs"] >= 4  # the batch was split, the DbError retried once
+    report = caught.value.report
+    assert report.deleted == [good[0]]
+    assert "InvalidParams" in report.failed[good[1]]
+    for job in (good[2], refused[0]):  # not answered: the run stopped before their outcome was known
+        assert "the run stopped" in report.failed[job] and "DbError" in report.failed[job]
+    assert not report.already_gone and not report.unaccounted
+    assert emulator.live_ids("ehpc") == {good[1], good[2], refused[0]}
+    # [all four] -> [good0, good1] -> [good0] ok, [good1] refused -> [good2, refused] DbError, retried once
+    assert emulator.stats()["ehpc.DeleteJobs"] == 6
 
 
 def test_delete_is_chunked_at_100_jobs_and_states_at_100_ids(emulator, emulator_url):
@@ -101,7 +112,7 @@ def test_delete_is_chunked_at_100_jobs_and_states_at_100_ids(emulator, emulator_
     stats = emulator.stats()
     assert len(report.deleted) == 250
     assert stats["ehpc.DeleteJobs"] == 3
-    assert stats["ehpc.ListJobs"] == 3
+    assert stats["ehpc.ListJobs"] == 3 + 3  # the delete's look, then get_job_states
     assert all(s.gone for s in states.values())
 
 
@@ -120,7 +131,7 @@ def test_throttling_is_retried_after_x_acs_retry_after_milliseconds(emulator, em
     injected = _throttles(emulator_url)
     assert during_delete >= 1
     assert report.deleted == ids and all(s.gone for s in states.values())
-    assert report.api_calls == 1 + during_delete  # api_calls counts the retries
+    assert report.api_calls == 2 + during_delete  # the look and the delete, plus every retry
     assert hook.transport.retries == injected
     assert 0.2 * injected <= elapsed < 10
 
@@ -147,7 +158,9 @@ def test_wrong_secret_is_a_clear_authentication_error_without_retries(emulator, 
 
     assert caught.value.error_code == "SignatureDoesNotMatch"
     assert "not-the-secret" not in str(caught.value)
-    assert emulator.stats()["ehpc.DeleteJobs"] == 1
+    assert emulator.stats()["ehpc.ListJobs"] == 1  # refused at the look: no retry, no delete sent
+    assert emulator.stats().get("ehpc.DeleteJobs", 0) == 0
+    assert sorted(caught.value.report.failed) == sorted(ids)
     assert emulator.live_ids("ehpc") == set(ids)
     ok, message = hook.test_connection()
     assert not ok and "AccessKey" in message
@@ -216,7 +229,7 @@ def test_executor_deletion_of_a_250_executor_array_job(emulator, emulator_url):
     assert stats["ehpc.DeleteJobs"] == 3
     assert set(executor_states(emulator, job).values()) == {"Deleted"}
     assert hook.get_job_states([job], executor_ids=executors)[job].gone
-    assert emulator.stats()["ehpc.ListExecutors"] == 6  # 3 before, 3 after
+    assert emulator.stats()["ehpc.ListExecutors"] == 9  # 3 before, 3 for the delete's look, 3 after
 
 
 def test_executors_of_a_missing_job_are_already_gone(emulator, emulator_url):
@@ -326,7 +339,7 @@ def test_check_access_makes_one_read_only_call(emulator, emulator_url):
 def test_stale_request_date_is_refused(emulator, emulator_url):
     hook = make_hook(emulator_url)
     hook.transport.auth.clock = lambda: "2020-01-01T00:00:00Z"  # type: ignore[union-attr]
-    with pytest.raises(AuthenticationError) as caught:
+    with pytest.raises(ClockSkewError, match="machine clock") as caught:
         hook.check_access()
     assert caught.value.error_code == "InvalidTimeStamp.Expired"
 

@@ -12,10 +12,13 @@ from airflow.sdk import Connection
 from airflow_provider_jobcleanup.exceptions import (
     ApiError,
     AuthenticationError,
+    ClockSkewError,
+    EndpointNotFoundError,
     NotFoundError,
     PermissionDeniedError,
     ThrottledError,
     TransientServiceError,
+    UnexpectedAnswerError,
 )
 from airflow_provider_jobcleanup.hooks.alibaba_ehpc import EhpcHook, parse_time
 
@@ -43,7 +46,9 @@ def hook() -> EhpcHook:
     [
         (400, "SignatureDoesNotMatch", AuthenticationError, False),
         (404, "InvalidAccessKeyId.NotFound", AuthenticationError, False),
-        (400, "InvalidTimeStamp.Expired", AuthenticationError, False),
+        (400, "InvalidTimeStamp.Expired", ClockSkewError, False),
+        (400, "RequestTimeTooSkewed", ClockSkewError, False),
+        (400, "InvalidTimeStamp.Format", AuthenticationError, False),
         (403, "Forbidden.RAM", PermissionDeniedError, False),
         (407, "NotAuthorized", PermissionDeniedError, False),
         (400, "JobNotFound", NotFoundError, False),
@@ -96,3 +101,32 @@ def test_answer_times():
     assert parse_time(str(int(expected.timestamp())), utc8) == expected
     assert parse_time(str(int(expected.timestamp() * 1000)), utc8) == expected
     assert parse_time("", utc8) is None and parse_time("yesterday", utc8) is None
+
+
+def raw_answer(status: int, body: bytes, content_type: str = "application/json") -> requests.Response:
+    response = requests.Response()
+    response.status_code = status
+    response._content = body
+    response.headers["Content-Type"] = content_type
+    return response
+
+
+def test_a_success_status_carrying_an_error_code_is_that_error(hook):
+    error = hook.parse_error(answer(200, "JobNotFound"))
+    assert isinstance(error, NotFoundError) and error.status_code == 200
+    error = hook.parse_error(raw_answer(200, b'{"RequestId": "R", "Success": false}'))
+    assert error is not None and not isinstance(error, NotFoundError)
+    assert hook.parse_error(raw_answer(200, b'{"RequestId": "R", "Code": "200", "Success": true}')) is None
+
+
+def test_a_404_without_a_job_code_is_a_wrong_endpoint_never_a_missing_job(hook):
+    for response in (raw_answer(404, b"<html>nginx</html>", "text/html"), answer(404, "InvalidAction.NotFound")):
+        error = hook.parse_error(response)
+        assert type(error) is EndpointNotFoundError and error.stops_run
+
+
+def test_an_unknown_code_is_never_not_found_and_an_error_without_code_is_not_understood(hook):
+    error = hook.parse_error(answer(400, "Job.Missing"))
+    assert type(error) is ApiError and not error.stops_run
+    error = hook.parse_error(raw_answer(400, b"<html>bad gateway page</html>", "text/html"))
+    assert isinstance(error, UnexpectedAnswerError) and error.stops_run
