@@ -3,9 +3,10 @@ listening sockets of the test process itself, and temporary folders.
 
 ``tests/conftest.py`` takes a :class:`Baseline` when the session starts and calls :func:`check` when it ends.
 A process counts as the run's when it did not exist at the start and either descends from the test process or
-was re-parented away from it but still shows where it came from: its working directory is in this checkout or
-the run's temporary folder, or its command line names one of them. Processes of other checkouts running at the
-same time are not counted. Zombies are not counted either: they have exited, only their parent has not
+was re-parented away from it but still shows where it came from: it is in the test process's process group or
+in a group that :func:`tests.processes.start` created, or its working directory or command line is in the
+run's own temporary folder. Other processes running at the same time (another checkout's tests, a developer's
+shell in this checkout) are not counted. Zombies are not counted either: they have exited, only their parent has not
 collected their status.
 """
 
@@ -18,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
+
+from tests.processes import started_groups
 
 
 @dataclass(frozen=True)
@@ -47,14 +50,22 @@ def processes_left(base: Baseline) -> list[psutil.Process]:
     """Running processes the run started that are still there."""
     me = psutil.Process()
     descendants = {p.pid for p in me.children(recursive=True)}
+    groups = {os.getpgid(0), *started_groups}
     found = []
     for p in psutil.process_iter(["create_time", "cwd", "cmdline", "status"]):
         info = p.info
         if p.pid == me.pid or (p.pid, info["create_time"]) in base.processes or info["status"] == psutil.STATUS_ZOMBIE:
             continue
-        if p.pid in descendants or _came_from_this_run(info["cwd"], info["cmdline"], base):
+        if p.pid in descendants or _group_of(p.pid) in groups or _in_run_folder(info["cwd"], info["cmdline"], base):
             found.append(p)
     return found
+
+
+def _group_of(pid: int) -> int | None:
+    try:
+        return os.getpgid(pid)
+    except OSError:
+        return None
 
 
 def check(base: Baseline, grace: float = 15.0) -> list[str]:
@@ -84,11 +95,10 @@ def check(base: Baseline, grace: float = 15.0) -> list[str]:
     return problems
 
 
-def _came_from_this_run(cwd: str | None, cmdline: list[str] | None, base: Baseline) -> bool:
-    if cwd and (Path(cwd).is_relative_to(base.root) or Path(cwd).is_relative_to(base.run_tmp)):
+def _in_run_folder(cwd: str | None, cmdline: list[str] | None, base: Baseline) -> bool:
+    if cwd and Path(cwd).is_relative_to(base.run_tmp):
         return True
-    command = " ".join(cmdline or ())
-    return str(base.root) + os.sep in command or str(base.run_tmp) in command
+    return str(base.run_tmp) in " ".join(cmdline or ())
 
 
 def _listening() -> set[tuple[str, int]]:

@@ -17,10 +17,15 @@ from typing import Any
 
 import psutil
 
+#: process groups started by :func:`start` in this process (the leftover check counts them as the run's)
+started_groups: set[int] = set()
+
 
 def start(args: list[str], **popen: Any) -> subprocess.Popen[Any]:
     """``subprocess.Popen(args, **popen)`` as the leader of a new session (and process group)."""
-    return subprocess.Popen(args, start_new_session=True, **popen)
+    proc = subprocess.Popen(args, start_new_session=True, **popen)
+    started_groups.add(proc.pid)
+    return proc
 
 
 def group(proc: subprocess.Popen[Any]) -> list[psutil.Process]:

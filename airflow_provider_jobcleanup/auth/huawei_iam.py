@@ -10,12 +10,28 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from airflow_provider_jobcleanup.answers import AnswerModel, parse_answer
 from airflow_provider_jobcleanup.auth.token_cache import CachedTokenProvider, Token
 from airflow_provider_jobcleanup.exceptions import ApiError, AuthenticationError
-from airflow_provider_jobcleanup.transport import Answer, error_fields, error_from_status, json_or_none
+from airflow_provider_jobcleanup.transport import Answer, error_fields, error_from_status
 
 if TYPE_CHECKING:
     from airflow_provider_jobcleanup.transport import ApiTransport
+
+
+class IamProject(AnswerModel):
+    id: str
+
+
+class IamToken(AnswerModel):
+    expires_at: datetime
+    project: IamProject | None = None
+
+
+class IamTokenAnswer(AnswerModel):
+    """The body of a token answer (the token itself is the ``X-Subject-Token`` header)."""
+
+    token: IamToken
 
 
 class HuaweiIamTokenProvider(CachedTokenProvider):
@@ -70,14 +86,15 @@ class HuaweiIamTokenProvider(CachedTokenProvider):
             error_parser=self._parse_error,
         )
         value = response.headers.get("X-Subject-Token")
-        payload = json_or_none(response) or {}
-        token_info = payload.get("token", {}) if isinstance(payload, dict) else {}
         if not value:
             raise AuthenticationError("IAM answered without an X-Subject-Token header", service="iam")
-        project = token_info.get("project") or {}
-        if project.get("id"):
-            self.project_id = project["id"]
-        return Token(value=value, expires_at=_parse_expiry(token_info.get("expires_at")))
+        token = parse_answer(response, IamTokenAnswer, "iam", "issue token").token
+        if token.project is not None:
+            self.project_id = token.project.id
+        expires_at = token.expires_at
+        if expires_at.tzinfo is None:
+            raise AuthenticationError("IAM answered a token expiry without a time zone", service="iam")
+        return Token(value=value, expires_at=expires_at.timestamp())
 
     def _parse_error(self, response: Answer) -> ApiError | None:
         if response.ok:
@@ -94,11 +111,3 @@ class HuaweiIamTokenProvider(CachedTokenProvider):
             )
         return error_from_status("iam", response)
 
-
-def _parse_expiry(value: str | None) -> float:
-    """IAM's ``expires_at`` (``2026-11-23T10:00:00.000000Z``) as epoch seconds; 24 h when absent."""
-    import time
-
-    if not value:
-        return time.time() + 86400
-    return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()

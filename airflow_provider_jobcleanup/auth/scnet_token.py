@@ -46,7 +46,7 @@ log = logging.getLogger(__name__)
 SERVICE = "scnet"
 #: lifetime assumed when the token's ``expireTime`` cannot be read [3P: 24 h]
 DEFAULT_LIFETIME = 86400.0
-#: renewal is refused this long after expiry [V-DOC renewal page: 24 h]
+#: renewal is refused this long after expiry (24 h, the renewal reference)
 RENEWAL_GRACE = 86400.0
 #: the platform token's region name and id; it cannot call job APIs
 PLATFORM_CLUSTER_NAME = "ac"

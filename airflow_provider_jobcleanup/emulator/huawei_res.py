@@ -1,6 +1,6 @@
 """Emulated Huawei RES (Recommender System) V1 job API, token or AK/SK authenticated.
 
-* ``DELETE /v1/{project_id}/del-job`` with a JSON body ``{"job_id", "type", "offline_platform"}`` (seed 004):
+* ``DELETE /v1/{project_id}/del-job`` with a JSON body ``{"job_id", "type", "offline_platform"}``:
   one job per call; ``offline_platform`` (``platform``, ``platform_parameter``) is required for the types
   etl, retrieval, filter and standard. Success: 200 ``{"is_success": true, "message": ...}``.
 * Errors use RES's shape ``{"is_success": false, "error_code": "RES.xxxx", "error_msg": ...}`` with the

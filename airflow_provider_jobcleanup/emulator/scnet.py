@@ -1,5 +1,5 @@
 """Emulated SCNet (Sugon AC) HPC job API: center discovery, job managers, realtime/history lists, detail and
-the ``strJobInfoMap`` batch delete of seed 001.
+the ``strJobInfoMap`` batch delete.
 
 Behaviour the client must cope with:
 

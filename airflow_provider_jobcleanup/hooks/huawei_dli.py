@@ -8,12 +8,13 @@ Known codes: ``DLI.16001`` (HTTP 400) the job does not exist (``already_gone``),
 
 A failed batch is split in halves until each job's outcome is known (one missing id never hides the other
 jobs' results). A job reported ``is_success: false`` is looked up once: if DLI no longer has it, it is
-``already_gone``, otherwise it failed with DLI's message. An answer that does not give one result per job
-is settled by reading the job list.
+``already_gone``, otherwise it failed with DLI's message. An answer that does not give exactly one result per
+job, or any success answer not of its model (:mod:`answers`), is an error: nothing is taken as deleted from it.
 
-Gone: the job is absent from the job list / its detail answers ``DLI.16001`` (DLI has no deleted state).
-Job ids are positive integers; ints and digit strings are accepted, anything else is refused before any
-request is sent.
+Gone: the job is absent from a listing proven complete / its detail answers ``DLI.16001`` (DLI has no deleted
+state; ``DLI.16001`` is its only not-found answer). Job ids are positive integers; ints and digit strings are
+accepted, anything else is refused before any request is sent; listed ids (``12``, ``"12"``, ``12.0``) compare
+as integers.
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
+from pydantic import field_validator
+
+from airflow_provider_jobcleanup.answers import AnswerModel, parse_answer, read_json, unexpected, validate
 from airflow_provider_jobcleanup.exceptions import (
     ApiError,
     NotFoundError,
@@ -47,6 +51,74 @@ def is_true(value: Any) -> bool:
     return value is True or (isinstance(value, str) and value.strip().lower() == "true")
 
 
+def canonical_job_id(value: Any) -> str:
+    """A DLI job id as the digits of its integer (``12``, ``"12"``, ``12.0`` and ``"12.0"`` are ``"12"``)."""
+    if isinstance(value, bool):
+        raise ValueError("a job id is an integer, not a boolean")
+    number: float | int
+    if isinstance(value, (int, float)):
+        number = value
+    elif isinstance(value, str):
+        try:
+            number = int(value.strip())
+        except ValueError:
+            number = float(value.strip())  # ValueError for anything not a number
+    else:
+        raise ValueError("a job id is an integer")
+    if isinstance(number, float):
+        if not number.is_integer():
+            raise ValueError("a job id is an integer")
+        number = int(number)
+    if number <= 0:
+        raise ValueError("a job id is a positive integer")
+    return str(number)
+
+
+class DliJobRow(AnswerModel):
+    """One Flink job, in a listing or a detail answer."""
+
+    job_id: str
+    status: str
+    name: str | None = None
+    create_time: int | None = None
+
+    @field_validator("job_id", mode="before")
+    @classmethod
+    def _canonical(cls, value: Any) -> str:
+        return canonical_job_id(value)
+
+
+class DliJobList(AnswerModel):
+    total_count: int
+    jobs: list[DliJobRow]
+
+
+class DliListAnswer(AnswerModel):
+    job_list: DliJobList
+
+
+class DliDetailAnswer(AnswerModel):
+    job_detail: DliJobRow
+
+
+class DliDeleteResult(AnswerModel):
+    """One job's result in a batch delete answer."""
+
+    is_success: bool | str
+    message: str | None = None
+
+    @field_validator("is_success")
+    @classmethod
+    def _known(cls, value: bool | str) -> bool | str:
+        if isinstance(value, str) and value.strip().lower() not in ("true", "false"):
+            raise ValueError("is_success is neither true nor false")
+        return value
+
+
+class DliDeleteAnswer(AnswerModel):
+    results: list[DliDeleteResult]
+
+
 class DliHook(HuaweiCloudHook):
     """Deletes DLI Flink jobs of the connection's project. No service parameters."""
 
@@ -64,6 +136,9 @@ class DliHook(HuaweiCloudHook):
         "job_downloading", "job_idle", "job_canceling", "job_cancel_success", "job_cancel_fail",
         "job_savepointing", "job_arrearage_stopped", "job_arrearage_recovering", "job_finish",
     )
+
+    def canonical_id(self, job_id: str) -> str:
+        return canonical_job_id(job_id)
 
     def parse_error(self, response: Answer) -> ApiError | None:
         if response.ok:
@@ -91,11 +166,9 @@ class DliHook(HuaweiCloudHook):
 
     # ----------------------------------------------------------------- delete
     def _delete(self, job_ids: list[str], params: dict[str, Any], report: DeletionReport) -> None:
-        unsettled: list[str] = []
-
-        def send(batch: list[str]) -> Any:
+        def send(batch: list[str]) -> list[DliDeleteResult]:
             response = self.transport.request("POST", self._url("/delete"), json={"job_ids": [int(i) for i in batch]})
-            return json_or_none(response)
+            return self._delete_results(response, batch)
 
         def failed(batch: list[str], err: ApiError) -> None:
             if isinstance(err, NotFoundError):
@@ -108,44 +181,30 @@ class DliHook(HuaweiCloudHook):
             send_bisecting(
                 chunk,
                 send,
-                on_success=lambda batch, results: self._record_results(batch, results, report, unsettled),
+                on_success=lambda batch, results: self._record_results(batch, results, report),
                 on_failure=failed,
             )
-        if unsettled:
-            # reliability fix: a re-check that fails after its retries must not lose the report (see above)
-            try:
-                states = self.get_job_states(unsettled)
-            except ApiError as err:
-                if ends_run(err):
-                    raise
-                for job_id in unsettled:
-                    report.failed[job_id] = f"DLI gave no per-job result and the re-check failed: {err}"
-                return
-            for job_id in unsettled:
-                if states[job_id].gone:
-                    report.deleted.append(job_id)
-                else:
-                    report.failed[job_id] = "DLI gave no per-job result and the job still exists"
 
-    def _record_results(
-        self, job_ids: list[str], results: Any, report: DeletionReport, unsettled: list[str]
-    ) -> None:
-        """Read DLI's per-job answer list (``is_success`` may be a string or a boolean)."""
-        if isinstance(results, list) and len(results) == 1 and len(job_ids) > 1:
-            results = results * len(job_ids)  # one verdict for the whole batch [INF]
-        if not isinstance(results, list) or len(results) != len(job_ids):
-            unsettled.extend(job_ids)
-            return
+    def _delete_results(self, response: Answer, batch: list[str]) -> list[DliDeleteResult]:
+        """The per-job results of a batch delete: a JSON list with exactly one result per job sent."""
+        call = "delete jobs"
+        body = read_json(response, self.service, call)
+        results = validate({"results": body}, DliDeleteAnswer, response, self.service, call).results
+        if len(results) != len(batch):
+            raise unexpected(
+                response, self.service, call, f"{len(results)} results for a batch of {len(batch)} jobs"
+            )
+        return results
+
+    def _record_results(self, job_ids: list[str], results: list[DliDeleteResult], report: DeletionReport) -> None:
         for job_id, result in zip(job_ids, results, strict=True):
-            if isinstance(result, dict) and is_true(result.get("is_success")):
+            if is_true(result.is_success):
                 report.deleted.append(job_id)
             else:
-                message = result.get("message") if isinstance(result, dict) else None
-                self._record_refusal(job_id, str(message or "DLI answered is_success=false"), report)
+                self._record_refusal(job_id, result.message or "DLI answered is_success=false", report)
 
     def _record_refusal(self, job_id: str, message: str, report: DeletionReport) -> None:
-        # reliability fix: a look-up that fails after its retries fails this job only; raised, it aborted the
-        # run and lost the report of every job already deleted
+        # a look-up that fails on one job (not an error that ends the run) fails this job only
         try:
             gone = self._job_status(job_id).gone
         except ApiError as err:
@@ -162,15 +221,21 @@ class DliHook(HuaweiCloudHook):
     def get_job_states(self, job_ids: Sequence[str], **params: Any) -> dict[str, JobStatus]:
         """One list call per page of the project's Flink jobs, or per-job lookups when those cost fewer."""
         self.validate_params(params)
-        return states_from_pages([str(j) for j in job_ids], self._pages({}), PAGE_SIZE, self._job_status)
+        canonical = {job_id: self.canonical_id(str(job_id)) for job_id in job_ids}
+        states = states_from_pages(
+            list(dict.fromkeys(canonical.values())), self._pages({}), PAGE_SIZE, self._job_status
+        )
+        return {job_id: states[canonical[job_id]] for job_id in job_ids}
 
     def _job_status(self, job_id: str) -> JobStatus:
         try:
             response = self.transport.request("GET", self._url(f"/{int(job_id)}"))
         except NotFoundError:
             return JobStatus(job_id, gone=True)
-        detail = (json_or_none(response) or {}).get("job_detail") or {}
-        return JobStatus(job_id, gone=False, state=detail.get("status"))
+        detail = parse_answer(response, DliDetailAnswer, self.service, "job detail").job_detail
+        if detail.job_id != self.canonical_id(job_id):
+            raise unexpected(response, self.service, "job detail", "it describes another job")
+        return JobStatus(job_id, gone=False, state=detail.status)
 
     def _pages(self, query: dict[str, Any], page_size: int = PAGE_SIZE) -> Iterator[Page]:
         """The project's Flink jobs, newest first (``offset`` counts rows)."""
@@ -181,9 +246,8 @@ class DliHook(HuaweiCloudHook):
                 self._url(),
                 params={**query, "limit": page_size, "offset": index * page_size, "order": "desc"},
             )
-            job_list = (json_or_none(response) or {}).get("job_list") or {}
-            jobs = [_job_info(job) for job in job_list.get("jobs") or []]
-            return jobs, int(job_list.get("total_count") or 0)
+            job_list = parse_answer(response, DliListAnswer, self.service, "list jobs").job_list
+            return [_job_info(job) for job in job_list.jobs], job_list.total_count
 
         return walk_pages(fetch, page_size, self.limits.max_pages, self.service)
 
@@ -195,7 +259,7 @@ class DliHook(HuaweiCloudHook):
         query: dict[str, Any] = {}
         if len(job_filter.states) == 1:
             query["status"] = job_filter.states[0].lower()
-        return select_matching(self._pages(query), job_filter)
+        return select_matching(self._pages(query), job_filter, self.service)
 
     def console_url(self, params: Mapping[str, Any]) -> str | None:
         base = self._console_base()
@@ -208,11 +272,11 @@ class DliHook(HuaweiCloudHook):
         return self.proof(f"listed Flink jobs of project {self.project_id}", calls)
 
 
-def _job_info(job: dict[str, Any]) -> JobInfo:
-    created = job.get("create_time")
+def _job_info(job: DliJobRow) -> JobInfo:
+    created = job.create_time
     return JobInfo(
-        job_id=str(job.get("job_id")),
-        state=job.get("status"),
-        name=job.get("name"),
-        created_at=datetime.fromtimestamp(int(created) / 1000, timezone.utc) if created else None,
+        job_id=job.job_id,
+        state=job.status,
+        name=job.name,
+        created_at=datetime.fromtimestamp(created / 1000, timezone.utc) if created else None,
     )

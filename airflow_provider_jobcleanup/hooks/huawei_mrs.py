@@ -7,7 +7,10 @@ API (v2): ``POST /v2/{project_id}/clusters/{cluster_id}/job-executions/batch-del
 (retried). A failed batch is split in halves until each job's outcome is known, so one missing or running job
 never hides the others' results.
 
-Gone: the job execution is no longer listed / its detail answers ``0176``.
+Gone: the job execution is absent from a listing proven complete / its detail answers ``0176`` or ``0201``.
+Every success answer read is checked against its model (:mod:`answers`); a 200 carrying an error code is
+that error. A delete first looks which jobs exist, so an id the service silently accepts is never reported
+``deleted``. Job execution UUIDs compare lower-case.
 """
 
 from __future__ import annotations
@@ -17,6 +20,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
+from pydantic import field_validator
+
+from airflow_provider_jobcleanup.answers import AnswerModel, expect_empty_or_json, parse_answer, unexpected
 from airflow_provider_jobcleanup.exceptions import (
     ApiError,
     InvalidInputError,
@@ -31,7 +37,7 @@ from airflow_provider_jobcleanup.hooks.huaweicloud import HuaweiCloudHook
 from airflow_provider_jobcleanup.hooks.paging import Page, select_matching, states_from_pages, walk_pages
 from airflow_provider_jobcleanup.job_ids import chunks
 from airflow_provider_jobcleanup.models import DeletionReport, JobFilter, JobInfo, JobStatus
-from airflow_provider_jobcleanup.transport import Answer, json_or_none
+from airflow_provider_jobcleanup.transport import Answer
 
 UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
@@ -41,6 +47,31 @@ JOB_RUNNING = {"0183"}
 RETRYABLE = {"0202"}
 
 PAGE_SIZE = 100
+
+
+class MrsJobRow(AnswerModel):
+    """One job execution, in a listing or a detail answer."""
+
+    job_id: str
+    job_state: str
+    job_name: str | None = None
+    submitted_time: int | None = None
+
+    @field_validator("job_id")
+    @classmethod
+    def _canonical(cls, value: str) -> str:
+        if not UUID.fullmatch(value):
+            raise ValueError("job_id is not a UUID")
+        return value.lower()
+
+
+class MrsListAnswer(AnswerModel):
+    total_record: int
+    job_list: list[MrsJobRow]
+
+
+class MrsDetailAnswer(AnswerModel):
+    job_detail: MrsJobRow
 
 
 class MrsHook(HuaweiCloudHook):
@@ -59,10 +90,13 @@ class MrsHook(HuaweiCloudHook):
     job_id_description = "a job execution UUID such as 3c7a5a6e-2f0b-4d6b-9d0e-0f4b5c1e2a7d"
     job_id_allow_int = False
     param_names = ("cluster_id", "kill_running")
-    #: ``job_state`` values (seed 003 and the MRS API reference)
+    #: ``job_state`` values (MRS API reference)
     states = ("FAILED", "KILLED", "NEW", "NEW_SAVING", "SUBMITTED", "ACCEPTED", "RUNNING", "FINISHED")
 
     # ----------------------------------------------------------------- validation
+    def canonical_id(self, job_id: str) -> str:
+        return job_id.lower()
+
     def validate_params(self, params: Mapping[str, Any] | str) -> dict[str, Any]:
         params = super().validate_params(params)
         cluster_id = params.get("cluster_id")
@@ -97,7 +131,7 @@ class MrsHook(HuaweiCloudHook):
         cluster_id, kill_running = params["cluster_id"], params["kill_running"]
 
         def send(batch: list[str]) -> None:
-            self.transport.request("POST", self._jobs_url(cluster_id, "/batch-delete"), json={"job_id_list": batch})
+            self._send_delete(cluster_id, batch)
 
         def failed(batch: list[str], err: ApiError) -> None:
             if err.error_code in CLUSTER_NOT_FOUND:
@@ -119,10 +153,21 @@ class MrsHook(HuaweiCloudHook):
                 should_split=lambda err: not err.retryable and err.error_code not in CLUSTER_NOT_FOUND,
             )
 
+    def _send_delete(self, cluster_id: str, batch: list[str]) -> None:
+        """One batch delete; success is a 2xx with no body or a JSON body without an error code (a coded
+        body is an error already, in :meth:`parse_error`)."""
+        answer = self.transport.request(
+            "POST", self._jobs_url(cluster_id, "/batch-delete"), json={"job_id_list": batch}
+        )
+        body = expect_empty_or_json(answer, self.service, "batch delete job executions")
+        if body is not None and (not isinstance(body, dict) or {"error_msg", "errorMsg"} & body.keys()):
+            raise unexpected(answer, self.service, "batch delete job executions", "a body that is not a success")
+
     def _kill_then_delete(self, job_id: str, cluster_id: str, report: DeletionReport) -> None:
         try:
-            self.transport.request("POST", self._jobs_url(cluster_id, f"/{job_id}/kill"))
-            self.transport.request("POST", self._jobs_url(cluster_id, "/batch-delete"), json={"job_id_list": [job_id]})
+            answer = self.transport.request("POST", self._jobs_url(cluster_id, f"/{job_id}/kill"))
+            expect_empty_or_json(answer, self.service, "kill job execution")
+            self._send_delete(cluster_id, [job_id])
         except NotFoundError:
             report.already_gone.append(job_id)
         except ApiError as err:
@@ -136,20 +181,24 @@ class MrsHook(HuaweiCloudHook):
     def get_job_states(self, job_ids: Sequence[str], **params: Any) -> dict[str, JobStatus]:
         """One list call per page of the cluster's jobs, or per-job lookups when those cost fewer calls."""
         cluster_id = self.validate_params(params)["cluster_id"]
-        return states_from_pages(
-            job_ids,
+        canonical = {job_id: self.canonical_id(job_id) for job_id in job_ids}
+        states = states_from_pages(
+            list(dict.fromkeys(canonical.values())),
             self._pages(cluster_id, {}),
             PAGE_SIZE,
             lambda job_id: self._job_status(cluster_id, job_id),
         )
+        return {job_id: states[canonical[job_id]] for job_id in job_ids}
 
     def _job_status(self, cluster_id: str, job_id: str) -> JobStatus:
         try:
             response = self.transport.request("GET", self._jobs_url(cluster_id, f"/{job_id}"))
         except NotFoundError:
             return JobStatus(job_id, gone=True)
-        detail = (json_or_none(response) or {}).get("job_detail") or {}
-        return JobStatus(job_id, gone=False, state=detail.get("job_state"))
+        detail = parse_answer(response, MrsDetailAnswer, self.service, "job execution detail").job_detail
+        if detail.job_id != job_id:
+            raise unexpected(response, self.service, "job execution detail", "it describes another job")
+        return JobStatus(job_id, gone=False, state=detail.job_state)
 
     def _pages(self, cluster_id: str, query: dict[str, Any], page_size: int = PAGE_SIZE) -> Iterator[Page]:
         """The cluster's job executions, newest first. ``offset`` is taken as a 1-based page number [INF: the
@@ -161,8 +210,8 @@ class MrsHook(HuaweiCloudHook):
                 self._jobs_url(cluster_id),
                 params={**query, "limit": page_size, "offset": index + 1, "sort_by": "desc"},
             )
-            body = json_or_none(response) or {}
-            return [_job_info(job) for job in body.get("job_list") or []], int(body.get("total_record") or 0)
+            body = parse_answer(response, MrsListAnswer, self.service, "list job executions")
+            return [_job_info(job) for job in body.job_list], body.total_record
 
         return walk_pages(fetch, page_size, self.limits.max_pages, self.service)
 
@@ -175,7 +224,7 @@ class MrsHook(HuaweiCloudHook):
         if job_filter.older_than is not None:
             cutoff = datetime.now(timezone.utc) - job_filter.older_than
             query["submitted_time_end"] = int(cutoff.timestamp() * 1000)
-        return select_matching(self._pages(params["cluster_id"], query), job_filter)
+        return select_matching(self._pages(params["cluster_id"], query), job_filter, self.service)
 
     def console_url(self, params: Mapping[str, Any]) -> str | None:
         base = self._console_base()
@@ -197,12 +246,7 @@ class MrsHook(HuaweiCloudHook):
         return self.proof(f"listed jobs of MRS cluster {cluster_id}", calls)
 
 
-def _job_info(job: dict[str, Any]) -> JobInfo:
-    submitted = job.get("submitted_time")
-    created = datetime.fromtimestamp(int(submitted) / 1000, timezone.utc) if submitted else None
-    return JobInfo(
-        job_id=str(job.get("job_id")),
-        state=job.get("job_state"),
-        name=job.get("job_name"),
-        created_at=created,
-    )
+def _job_info(job: MrsJobRow) -> JobInfo:
+    submitted = job.submitted_time
+    created = datetime.fromtimestamp(submitted / 1000, timezone.utc) if submitted else None
+    return JobInfo(job_id=job.job_id, state=job.job_state, name=job.job_name, created_at=created)

@@ -1,4 +1,4 @@
-"""Huawei Cloud RES (Recommender System) jobs: delete, status and listing through the V1 API of seed 004.
+"""Huawei Cloud RES (Recommender System) jobs: delete, status and listing through the V1 API (``del-job``).
 
 RES exists only in cn-north-4, so the endpoint defaults to ``https://res.cn-north-4.myhuaweicloud.com``
 (``res_endpoint`` overrides it). V1 is marked "being retired" by Huawei; it is the API the seed documents.

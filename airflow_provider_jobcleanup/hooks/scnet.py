@@ -69,7 +69,7 @@ class ScnetHook(JobCleanupHook):
       not listed use ``job_manager_id``. Not accepted for filter-based listing (use ``job_manager_id``).
 
     **Delete**: ``DELETE {hpcUrl}/hpc/openapi/v2/jobs`` with ``jobMethod=5`` and ``strJobInfoMap`` as query
-    parameters (a DELETE body is not parsed by the server's framework [3P]), 50 entries per call, managers
+    parameters (clients report that the server does not parse a DELETE body), 50 entries per call, managers
     mixed freely. ``data`` holds one message per manager; a job it reports deleted is ``deleted``, one it
     reports as an invalid/unknown or already completed job is ``already_gone``, one with another reason is
     ``failed``. A job the message does not mention is re-checked: ``already_gone`` if it is gone by then, else

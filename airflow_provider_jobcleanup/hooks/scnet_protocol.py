@@ -25,7 +25,7 @@ from airflow_provider_jobcleanup.transport import Answer, ErrorParser, error_fro
 
 SERVICE = "scnet"
 
-#: SCNet job states [V-DOC query-job]
+#: SCNet job states (job query reference)
 STATES = {
     "statR": "running",
     "statQ": "queued",
@@ -51,8 +51,8 @@ USER_NAME = re.compile(USER)
 SCNET_TZ = timezone(timedelta(hours=8))
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 
-#: body codes [V-DOC seed 001 error table]
-CODE_PERMISSION = "10008"  # "insufficient permission": also what an expired or forged token gets [3P]
+#: body codes (the delete call's error table)
+CODE_PERMISSION = "10008"  # "insufficient permission": also what an expired or forged token gets, as clients report
 CODE_NO_API_ACCESS = "10009"
 TRANSIENT_CODES = frozenset({"10001", "10012", "10013"})
 

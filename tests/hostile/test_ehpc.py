@@ -19,23 +19,11 @@ from airflow_provider_jobcleanup.exceptions import (
 )
 from airflow_provider_jobcleanup.models import JobFilter
 from tests.hostile.conftest import hook_for
-from tests.hostile.toolkit import Action, Reply, Seen, reply
+from tests.hostile.toolkit import Action, Reply, Seen, reply, rewrite
 from tests.profiles.alibaba import PROFILES
 
 AKSK, STS = PROFILES
 ANY = r"^/$"
-
-
-def rewrite(change: Callable[[Any], Any]) -> Action:
-    """Forward, then answer ``change(body)`` with the upstream status and a ``Content-Length`` of the new body."""
-
-    def action(seen: Seen, forward: Callable[[], Reply]) -> Reply:
-        answer = forward()
-        body = json.dumps(change(json.loads(bytes(answer.body)))).encode()  # type: ignore[arg-type]
-        headers = {k: v for k, v in answer.headers.items() if k.lower() != "content-length"}
-        return Reply(answer.status, headers, body)
-
-    return action
 
 
 def on_action(name: str, action: Action) -> Action:

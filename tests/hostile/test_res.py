@@ -26,7 +26,7 @@ from airflow_provider_jobcleanup.exceptions import (
 from airflow_provider_jobcleanup.hooks.huawei_res import ResHook
 from airflow_provider_jobcleanup.models import JobFilter
 from tests.hostile.conftest import hook_for, secrets_of
-from tests.hostile.toolkit import Action, Forward, Reply, Seen, reply
+from tests.hostile.toolkit import Reply, Seen, reply, rewrite
 from tests.profiles.huawei import PROFILES, RES_PARAMS
 
 RES_PROFILES = [p for p in PROFILES if p.service == "res"]
@@ -43,18 +43,6 @@ def res_profile(request):
 
 def seed(emulator, count: int, job_type: str = "etl", **spec: Any) -> list[str]:
     return emulator.seed("res", count, state=spec.pop("state", "FAILED"), attrs={"type": job_type}, **spec)
-
-
-def rewrite(change) -> Action:
-    """Forward, then answer ``change(json body)`` with the forwarded status and a fresh ``Content-Length``."""
-
-    def action(seen: Seen, forward: Forward) -> Reply:
-        answer = forward()
-        body = json.loads(bytes(answer.body))  # type: ignore[arg-type]
-        headers = {k: v for k, v in answer.headers.items() if k.lower() != "content-length"}
-        return Reply(answer.status, headers, json.dumps(change(body)).encode())
-
-    return action
 
 
 def deleted_ids(hostile) -> list[str]:

@@ -15,7 +15,7 @@ from airflow_provider_jobcleanup.exceptions import ApiError, InvalidInputError, 
 from airflow_provider_jobcleanup.hooks.scnet import ScnetHook
 from airflow_provider_jobcleanup.models import JobFilter
 from tests.hostile.conftest import PROFILES, hook_for
-from tests.hostile.toolkit import Forward, Reply, Seen
+from tests.hostile.toolkit import Forward, Reply, Seen, rewrite
 from tests.profiles.scnet import IDENTITY
 
 M1, M2 = MANAGER_IDS
@@ -45,11 +45,6 @@ def answer_with(answer: Reply, body: Any) -> Reply:
     """``answer`` with a new JSON body (its length recomputed)."""
     headers = {k: v for k, v in answer.headers.items() if k.lower() != "content-length"}
     return Reply(answer.status, headers, json.dumps(body).encode())
-
-
-def rewrite(change) -> Any:
-    """Forward, then replace the JSON body by ``change(body)``."""
-    return lambda seen, forward: answer_with(answer := forward(), change(json.loads(bytes(answer.body))))  # type: ignore[arg-type]
 
 
 def on_manager(manager: str, change) -> Any:

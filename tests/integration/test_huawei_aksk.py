@@ -83,8 +83,11 @@ def test_wrong_secret_key_is_a_clear_error(emulator):
         hook.delete_jobs(targets, **CLUSTER)
     assert "APIGW.0301" in str(info.value) and "HTTP 401" in str(info.value)
     assert "not-the-secret-key" not in str(info.value)
-    assert emulator.stats()["mrs.batch_delete"] == 1  # not retried, not bisected
+    stats = emulator.stats()
+    assert stats["mrs.list"] == 1  # refused at the look before the delete: not retried
+    assert "mrs.batch_delete" not in stats  # no delete is sent
     assert emulator.live_ids("mrs") == set(targets)
+    assert sorted(info.value.report.failed) == sorted(targets)
 
 
 def test_unknown_access_key(emulator):

@@ -23,8 +23,9 @@ def test_delete_removes_exactly_the_requested_jobs_in_one_call(emulator):
     assert emulator.live_ids("dli") == set(bystanders)
     stats = emulator.stats()
     assert stats["dli.batch_delete"] == 1
+    assert stats["dli.list"] == 1  # the look before the delete: one page
     assert "iam.tokens" not in stats  # AK/SK: no token round trip
-    assert report.api_calls == 1
+    assert report.api_calls == 2
 
 
 def test_password_mode_fetches_one_token(emulator):
@@ -90,7 +91,10 @@ def test_wrong_secret_key_is_a_clear_error_and_deletes_nothing(emulator):
     assert "verify aksk signature fail" in str(info.value)
     assert "not-the-secret-key" not in str(info.value)
     assert emulator.live_ids("dli") == set(targets)
-    assert emulator.stats()["dli.batch_delete"] == 1  # fatal: no bisection, no retries
+    stats = emulator.stats()
+    assert stats["dli.list"] == 1  # refused at the look before the delete: not retried
+    assert "dli.batch_delete" not in stats  # no delete is sent
+    assert sorted(info.value.report.failed) == sorted(targets)
 
 
 def test_temporary_aksk_with_security_token(emulator):

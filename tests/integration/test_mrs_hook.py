@@ -25,8 +25,9 @@ def test_delete_removes_exactly_the_requested_jobs(emulator):
     assert emulator.live_ids("mrs") == set(bystanders)
     stats = emulator.stats()
     assert stats["mrs.batch_delete"] == 1
+    assert stats["mrs.list"] == 1
     assert stats["iam.tokens"] == 1
-    assert report.api_calls == 2  # one token, one batch
+    assert report.api_calls == 3  # one token, one look (a list page), one batch
 
 
 def test_missing_jobs_are_already_gone_and_the_rest_deleted(emulator):
@@ -79,15 +80,22 @@ def test_transient_faults_are_retried(emulator, kind):
 def test_retry_honours_retry_after(emulator):
     import time
 
+    from airflow_provider_jobcleanup.exceptions import ThrottledError
+
     targets = emulator.seed("mrs", 1, state="FAILED")
     emulator.faults(rate=1.0, kinds={"throttle": 1.0}, retry_after=0.4, services=["mrs"])
     hook = mrs(emulator, max_attempts=2)
     started = time.monotonic()
-    report = hook.delete_jobs(targets, **CLUSTER)
+    with pytest.raises(ThrottledError, match=r"APIGW\.0308") as info:
+        hook.delete_jobs(targets, **CLUSTER)
     assert time.monotonic() - started >= 0.4
-    assert "APIGW.0308" in report.failed[targets[0]]  # recorded after the retries, not raised
+    # throttling that outlasts the retries stops the run, and the job is reported as not deleted
+    assert "APIGW.0308" in info.value.report.failed[targets[0]]
+    assert "the run stopped" in info.value.report.failed[targets[0]]
     assert emulator.live_ids("mrs") == set(targets)
-    assert emulator.stats()["mrs.batch_delete"] == 2  # bounded by max_attempts
+    stats = emulator.stats()
+    assert stats["mrs.list"] == 2  # the look before the delete, bounded by max_attempts
+    assert "mrs.batch_delete" not in stats
 
 
 def test_expired_token_is_refreshed_once(emulator):

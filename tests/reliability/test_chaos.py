@@ -67,8 +67,17 @@ def test_token_expiry_is_survived_by_re_login(emulator, quiet_logs):
 @pytest.mark.timeout(300)
 def test_lost_answers_are_not_deleted_twice_nor_lost(emulator, quiet_logs):
     """Every fault is a delete processed by the server whose answer never arrives: the retry finds the jobs
-    gone, they are reported already gone (not failed, not deleted twice)."""
-    result = run_chaos(emulator, "mrs-aksk", targets=300, rate=0.5, kinds={"lost_response": 1.0}, expire_every=0)
+    gone, they are reported already gone (not failed, not deleted twice). Enough attempts that the look before
+    the delete gets through (a look that exhausts its retries stops the run before any delete is sent)."""
+    result = run_chaos(
+        emulator,
+        "mrs-aksk",
+        targets=300,
+        rate=0.5,
+        kinds={"lost_response": 1.0},
+        expire_every=0,
+        extras={"max_attempts": 12},
+    )
     assert result.problems == []
     assert result.already_gone > 0 and result.deleted_twice == 0
     assert result.deleted + result.already_gone == 300
