@@ -1,12 +1,10 @@
 """A real ``airflow api-server`` on 127.0.0.1 with connection testing enabled, in its own process group (its
-uvicorn workers are stopped with it)."""
+uvicorn workers are stopped with it, see :mod:`tests.processes`)."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -14,6 +12,7 @@ from pathlib import Path
 
 import requests
 
+from tests import processes
 from tests.emulator_client import free_port
 
 AIRFLOW = str(Path(sys.executable).parent / "airflow")
@@ -59,12 +58,11 @@ class AirflowApiServer:
         if migrate.returncode != 0:
             raise RuntimeError(f"airflow db migrate failed:\n{migrate.stdout[-3000:]}\n{migrate.stderr[-3000:]}")
         with self.log.open("wb") as out:
-            self.proc = subprocess.Popen(
+            self.proc = processes.start(
                 [AIRFLOW, "api-server", "-H", "127.0.0.1", "-p", str(self.port), "-w", "1"],
                 env=self.env,
                 stdout=out,
                 stderr=subprocess.STDOUT,
-                start_new_session=True,
             )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -88,19 +86,7 @@ class AirflowApiServer:
         return response.json()["access_token"]
 
     def stop(self) -> None:
-        """SIGTERM to the whole process group, SIGKILL to what is left after 20 s."""
-        if self.proc is None:
-            return
-        stop_group(self.proc)
-        self.proc = None
-
-
-def stop_group(proc: subprocess.Popen, grace: float = 20) -> None:
-    """Stop a process started with ``start_new_session=True`` and every process of its group."""
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGTERM)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        proc.wait(timeout=grace)
-    with contextlib.suppress(ProcessLookupError):  # workers may outlive the leader: end the group either way
-        os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait(timeout=10)
+        """SIGTERM to the whole process group, SIGKILL to what is left (:func:`tests.processes.stop`)."""
+        if self.proc is not None:
+            processes.stop(self.proc, timeout=20)
+            self.proc = None
