@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test demo lint emulator clean chaos bench
+.PHONY: install test test-ui demo lint emulator clean chaos bench
 
 $(STAMP): pyproject.toml
 	@echo "==> creating $(VENV) and installing the provider with its test tools (first run takes a few minutes)"
@@ -22,6 +22,22 @@ lint: $(STAMP)
 
 test: lint
 	$(BIN)/pytest
+
+# Browser test of the connection forms (tests/ui): headless Debian Chromium driven by Selenium; installs the
+# chromium and chromium-driver packages when absent. Screenshots land in tests/ui/screenshots/.
+UI_STAMP := $(VENV)/.installed-ui
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+$(UI_STAMP): $(STAMP) pyproject.toml
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test,bench,ui-test]' 2>&1 | { grep -v '^WARNING: Location' || true; }
+	touch $(UI_STAMP)
+
+test-ui: $(UI_STAMP)
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
+		echo "==> installing Debian's chromium and chromium-driver"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium chromium-driver; \
+	fi
+	$(BIN)/pytest tests/ui -m ui -s -p no:randomly
 
 demo: $(STAMP)
 	$(BIN)/python demo/run_demo.py

@@ -86,8 +86,11 @@ def extra_number(
     minimum: float = 0.0,
     positive: bool = False,
 ) -> float:
-    """A finite number (or numeric string) from the connection extras; the error names the extra and value."""
-    value = extras.get(key, default)
+    """A finite number (or numeric string) from the connection extras; the error names the extra and value.
+    ``null`` (what the Airflow UI form stores for a cleared field) means the default."""
+    value = extras.get(key)
+    if value is None:
+        value = default
     number: float | None = None
     if not isinstance(value, bool) and isinstance(value, (int, float, str)):
         try:

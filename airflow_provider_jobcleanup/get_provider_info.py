@@ -8,16 +8,55 @@ from __future__ import annotations
 from typing import Any
 
 
-def _field(label: str, *, secret: bool = False, description: str = "", enum: list[str] | None = None) -> dict[str, Any]:
-    schema: dict[str, Any] = {"type": ["string", "null"]}
+def _field(
+    label: str,
+    *,
+    secret: bool = False,
+    description: str = "",
+    enum: list[str] | None = None,
+    kind: str = "string",
+    default: Any = None,
+) -> dict[str, Any]:
+    """One form field; ``default`` is what the code uses when the extra is absent (the form shows it)."""
+    schema: dict[str, Any] = {"type": [kind, "null"]}
     if secret:
         schema["format"] = "password"
     if enum:
         schema["enum"] = enum
+    if default is not None:
+        schema["default"] = default
     field: dict[str, Any] = {"label": label, "schema": schema}
     if description:
         field["description"] = description
     return field
+
+
+#: extras every connection type reads, with the defaults of ``connection_settings.py``
+COMMON_FIELDS: dict[str, Any] = {
+    "verify": _field(
+        "TLS verification", default="true", description="true (default), false, or the path of a CA bundle"
+    ),
+    "allow_insecure_http": _field(
+        "Allow plain http",
+        kind="boolean",
+        default=False,
+        description="send credentials over http to a non-loopback host (never needed for the public clouds)",
+    ),
+    "connect_timeout": _field("Connect timeout (s)", kind="number", default=10),
+    "read_timeout": _field(
+        "Read timeout (s)", kind="number", default=60, description="longest silence between two reads ('timeout' too)"
+    ),
+    "attempt_timeout": _field(
+        "Attempt timeout (s)", kind="number", default=120, description="longest one attempt, connect to last byte"
+    ),
+    "max_attempts": _field("Attempts per request", kind="integer", default=6, description="1 disables retries"),
+    "retry_initial_wait": _field("First retry wait (s)", kind="number", default=0.5),
+    "retry_max_wait": _field("Longest retry wait (s)", kind="number", default=20),
+    "max_answer_bytes": _field(
+        "Largest answer (bytes)", kind="integer", default=16 * 1024 * 1024, description="at least 1024"
+    ),
+    "max_list_pages": _field("Most pages of one listing", kind="integer", default=1000),
+}
 
 
 HUAWEICLOUD_CONNECTION: dict[str, Any] = {
@@ -30,15 +69,24 @@ HUAWEICLOUD_CONNECTION: dict[str, Any] = {
         "placeholders": {"login": "access key id, or IAM user when auth_type is password"},
     },
     "conn-fields": {
-        "auth_type": _field("Auth type", enum=["aksk", "password"], description="aksk (default) or password"),
+        "auth_type": _field(
+            "Auth type", enum=["aksk", "password"], default="aksk", description="aksk (default) or password"
+        ),
         "domain_name": _field("Account (domain) name", description="needed for password auth"),
-        "region": _field("Region", description="e.g. cn-north-4"),
-        "project_id": _field("Project ID", description="resolved from the token when omitted (password auth)"),
+        "region": _field("Region", description="required, e.g. cn-north-4"),
+        "project_id": _field("Project ID", description="required for aksk; resolved from the token for password"),
         "security_token": _field("Security token", secret=True, description="for temporary AK/SK"),
-        "iam_endpoint": _field("IAM endpoint", description="override, e.g. https://iam.eu-de.otc.t-systems.com"),
-        "dli_endpoint": _field("DLI endpoint"),
-        "mrs_endpoint": _field("MRS endpoint"),
-        "res_endpoint": _field("RES endpoint"),
+        "iam_endpoint": _field(
+            "IAM endpoint", description="default https://iam.{region}.myhuaweicloud.com (OTC: *.otc.t-systems.com)"
+        ),
+        "dli_endpoint": _field("DLI endpoint", description="default https://dli.{region}.myhuaweicloud.com"),
+        "mrs_endpoint": _field("MRS endpoint", description="default https://mrs.{region}.myhuaweicloud.com"),
+        "res_endpoint": _field("RES endpoint", description="default https://res.cn-north-4.myhuaweicloud.com"),
+        "cluster_id": _field(
+            "MRS cluster ID (connection test)",
+            description="Test lists this MRS cluster's jobs; when empty it lists the project's DLI Flink jobs",
+        ),
+        **COMMON_FIELDS,
     },
 }
 
@@ -55,6 +103,10 @@ ALIBABA_EHPC_CONNECTION: dict[str, Any] = {
         "region": _field("Region", description="e.g. cn-hangzhou"),
         "endpoint": _field("Endpoint", description="override, default https://ehpcinstant.{region}.aliyuncs.com"),
         "security_token": _field("Security token", secret=True, description="STS token for temporary AccessKeys"),
+        "utc_offset_hours": _field(
+            "UTC offset of answers (h)", kind="number", description="default 8 for cn-* regions, 0 elsewhere"
+        ),
+        **COMMON_FIELDS,
     },
 }
 
@@ -71,11 +123,12 @@ SCNET_CONNECTION: dict[str, Any] = {
         "org_id": _field("Org ID", description="offline-issued orgId, needed for password login"),
         "access_key": _field("Access key", description="AK for AK/SK login (preferred when set)"),
         "secret_key": _field("Secret key", secret=True, description="SK for AK/SK login"),
-        "base_url": _field("AC base URL", description="default https://api.scnet.cn"),
+        "base_url": _field("AC base URL", default="https://api.scnet.cn", description="default https://api.scnet.cn"),
         "cluster_name": _field("Compute region", description="clusterName whose token to use"),
         "hpc_url": _field("HPC URL", description="override of the discovered hpcUrls entry"),
         "job_manager_id": _field("Job manager ID", description="override of the discovered scheduler id"),
         "compute_user": _field("Cluster user", description="override of the discovered cluster account"),
+        **COMMON_FIELDS,
     },
 }
 

@@ -452,9 +452,11 @@ class EhpcHook(JobCleanupHook):
         """[INF] The E-HPC Instant console's job list for the region."""
         return f"https://ehpc.console.aliyun.com/instant/{self.region}/jobs" if self.region else None
 
-    def check_access(self) -> None:
+    def check_access(self) -> str | None:
         """One signed, read-only ``ListJobs`` call of one row."""
+        calls = self.api_calls
         self._call("ListJobs", {"PageNumber": 1, "PageSize": 1}, ListJobsAnswer)
+        return self.proof("ListJobs", calls)
 
 
 def _from_listing(

@@ -39,7 +39,8 @@ from airflow_provider_jobcleanup.transport import ApiTransport, ErrorParser
 class JobCleanupHook(BaseHook):
     """Base class of the service hooks.
 
-    :param conn_id: the Airflow connection id.
+    :param conn_id: the Airflow connection id; Airflow itself (connection test from the CLI, REST API or UI)
+        passes it as the ``conn_name_attr`` keyword instead (``huaweicloud_conn_id=...``), which is accepted too.
     :param connection: an already fetched connection (triggers fetch it asynchronously and pass it in).
     """
 
@@ -65,8 +66,12 @@ class JobCleanupHook(BaseHook):
     look_before_delete: ClassVar[bool] = True
 
     def __init__(self, conn_id: str | None = None, *, connection: Connection | None = None, **kwargs: Any) -> None:
+        named = kwargs.pop(self.conn_name_attr, None)
+        if conn_id and named and conn_id != named:
+            raise ConfigurationError(f"conn_id {conn_id!r} and {self.conn_name_attr} {named!r} disagree; pass one")
         super().__init__(**kwargs)
-        self.conn_id = conn_id or self.default_conn_name
+        self.conn_id = conn_id or named or self.default_conn_name
+        setattr(self, self.conn_name_attr, self.conn_id)  # the attribute Airflow's hook convention names
         self._given_connection = connection
 
     @cached_property
@@ -230,16 +235,31 @@ class JobCleanupHook(BaseHook):
 
     # ----------------------------------------------------------------- Airflow UI support
     def test_connection(self) -> tuple[bool, str]:
-        """Authenticate and make one read-only call (listing is never destructive)."""
+        """Airflow's connection test (CLI, REST API, UI): ``(True, what proved it)`` only when an authenticated
+        read-only request was answered; a failure, or a check that sent nothing, is ``(False, why)``."""
         try:
-            self.check_access()
+            proof = self.check_access()
         except Exception as err:
-            return False, str(err)
-        return True, f"Connection to {self.service} works"
+            # "[dli] ..." would be taken for markup by the CLI's console and vanish: say "dli: ..." instead
+            text = re.sub(r"^\[([\w-]+)\] ", r"\1: ", str(err))
+            return False, f"{type(err).__name__}: {text}"
+        if not proof:
+            return False, f"{self.hook_name}: no request proved the credentials"
+        return True, proof
 
-    def check_access(self) -> None:
-        """A cheap authenticated read-only call; subclasses override when listing needs parameters."""
+    def check_access(self) -> str | None:
+        """Send one cheap authenticated read-only request; returns what it proved (``None``: nothing was
+        proved). Subclasses override when listing needs parameters."""
+        calls = self.api_calls
         self._list_jobs(JobFilter(name_pattern="\x00never-matches"))
+        return self.proof("listed jobs", calls)
+
+    def proof(self, what: str, calls_before: int) -> str | None:
+        """The success message of :meth:`check_access`, or ``None`` when no request was sent since
+        ``calls_before`` (only an answered request proves credentials)."""
+        if self.api_calls <= calls_before:
+            return None
+        return f"Connection works: {self.hook_name} accepted the credentials ({what})"
 
     def console_url(self, params: Mapping[str, Any]) -> str | None:
         """The service's web-console page listing these jobs, or ``None`` where there is none."""

@@ -265,8 +265,11 @@ class DliHook(HuaweiCloudHook):
         base = self._console_base()
         return f"{base}/dli/?region={self.region}#/main/jobs/flink" if base else None
 
-    def check_access(self) -> None:
+    def check_access(self) -> str | None:
+        """One signed, project-scoped read: the first row of the project's Flink job list."""
+        calls = self.api_calls
         next(self._pages({}, page_size=1), None)
+        return self.proof(f"listed Flink jobs of project {self.project_id}", calls)
 
 
 def _job_info(job: DliJobRow) -> JobInfo:

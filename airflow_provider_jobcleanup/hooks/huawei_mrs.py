@@ -32,6 +32,7 @@ from airflow_provider_jobcleanup.exceptions import (
     ends_run,
 )
 from airflow_provider_jobcleanup.hooks.batching import send_bisecting
+from airflow_provider_jobcleanup.hooks.huawei_dli import DliHook
 from airflow_provider_jobcleanup.hooks.huaweicloud import HuaweiCloudHook
 from airflow_provider_jobcleanup.hooks.paging import Page, select_matching, states_from_pages, walk_pages
 from airflow_provider_jobcleanup.job_ids import chunks
@@ -82,7 +83,8 @@ class MrsHook(HuaweiCloudHook):
 
     service = "mrs"
     endpoint_prefix = "mrs"
-    hook_name = "Huawei Cloud MRS"
+    # Airflow builds this class for ``huaweicloud`` connections and lists it under this name
+    hook_name = "Huawei Cloud (DLI, MRS, RES)"
     batch_limit = 100
     job_id_pattern = UUID
     job_id_description = "a job execution UUID such as 3c7a5a6e-2f0b-4d6b-9d0e-0f4b5c1e2a7d"
@@ -231,12 +233,17 @@ class MrsHook(HuaweiCloudHook):
             return None
         return f"{base}/mrs/?region={self.region}#/mrs/manager/clusterDetail/jobManagement?clusterId={cluster}"
 
-    def check_access(self) -> None:
+    def check_access(self) -> str | None:
+        """This class is the one Airflow builds to test a ``huaweicloud`` connection, which serves DLI, MRS and
+        RES: with the ``cluster_id`` extra it reads one row of that MRS cluster's jobs; without, one row of the
+        project's DLI Flink jobs (a project-scoped call that proves the AK/SK signature or token and the
+        project; the MRS job list needs a cluster)."""
         cluster_id = self.extras.get("cluster_id")
-        if cluster_id:
-            next(self._pages(cluster_id, {}, page_size=1), None)
-        elif self.auth_type == "password":
-            self._token_provider.token(self.transport)  # proves the credentials; listing needs a cluster
+        if not cluster_id:
+            return DliHook(self.conn_id, connection=self.connection).check_access()
+        calls = self.api_calls
+        next(self._pages(str(cluster_id), {}, page_size=1), None)
+        return self.proof(f"listed jobs of MRS cluster {cluster_id}", calls)
 
 
 def _job_info(job: MrsJobRow) -> JobInfo:

@@ -330,8 +330,10 @@ class ResHook(HuaweiCloudHook):
             query["job-status"] = job_filter.states[0]
         return select_matching(self._pages(query), job_filter, self.service)
 
-    def check_access(self) -> None:
+    def check_access(self) -> str | None:
+        calls = self.api_calls
         next(self._pages({"type": "etl"}, page_size=1), None)
+        return self.proof(f"listed etl jobs of project {self.project_id}", calls)
 
 
 def _other_type_reason(job_id: str, actual: str, asked: str) -> str:

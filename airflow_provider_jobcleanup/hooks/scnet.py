@@ -543,10 +543,12 @@ class ScnetHook(JobCleanupHook):
             found.extend(select_matching(pages, self.check_filter(job_filter), self.service))
         return found
 
-    def check_access(self) -> None:
+    def check_access(self) -> str | None:
         """Log in, discover the HPC URL and job manager, and read one page of the realtime list."""
+        calls = self.api_calls
         manager = self.default_job_manager_id
         next(self._walk("/hpc/openapi/v2/jobs", {"strClusterIDList": manager}, manager=manager, owner=None), None)
+        return self.proof(f"listed jobs of job manager {manager}", calls)
 
 
 def _manager_id(value: Any, what: str) -> str:

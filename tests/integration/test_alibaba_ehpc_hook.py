@@ -182,7 +182,10 @@ def test_unknown_access_key_and_wrong_sts_token_are_refused(emulator, emulator_u
 def test_sts_credentials_work(emulator, emulator_url):
     ids = emulator.seed("ehpc", 2)
     hook = make_hook(emulator_url, spec=ehpc_sts_connection(emulator_url))
-    assert hook.test_connection() == (True, "Connection to ehpc works")
+    assert hook.test_connection() == (
+        True,
+        "Connection works: Alibaba Cloud E-HPC Instant accepted the credentials (ListJobs)",
+    )
     assert hook.delete_jobs(ids).deleted == ids
 
 
