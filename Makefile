@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test test-ui demo lint emulator clean chaos bench
+.PHONY: install test test-ui test-distributed demo lint emulator clean chaos bench
 
 $(STAMP): pyproject.toml
 	@echo "==> creating $(VENV) and installing the provider with its test tools (first run takes a few minutes)"
@@ -51,6 +51,22 @@ chaos: $(STAMP)
 # writes benchmarks/throughput.png and benchmarks/last_run.md. BENCH_ARGS=--quick for a one-minute smoke run.
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run_all $(BENCH_ARGS)
+
+# Distributed Airflow on 127.0.0.1: CeleryExecutor (two workers), PostgreSQL, Redis, two triggerers, twenty DAG
+# runs, a triggerer and a worker SIGKILLed mid-run (tests/distributed; about 5 minutes on 2 cores). Installs
+# PostgreSQL and Redis from Debian's packages when absent; starts and stops them itself.
+DIST_STAMP := $(VENV)/.installed-distributed
+
+$(DIST_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test,bench,test-distributed]' 2>&1 | { grep -v '^WARNING: Location' || true; }
+	touch $(DIST_STAMP)
+
+test-distributed: $(DIST_STAMP)
+	@if ! command -v redis-server >/dev/null || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+		echo "==> installing PostgreSQL and Redis (Debian packages)"; \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql redis-server; \
+	fi
+	$(BIN)/pytest tests/distributed -m distributed -p no:randomly -s
 
 emulator: $(STAMP)
 	$(BIN)/jobcleanup-emulator --host 127.0.0.1 --port 8765
