@@ -12,8 +12,9 @@ One run of one service:
    ``expire_every`` seconds expire the tokens issued more than ``token_min_age`` seconds ago (default:
    longer than one slow answer) from a background thread;
 3. run :class:`BatchDeleteJobsOperator` in-process (a fake ``ti`` collects the XCom); when jobs end in
-   ``failed`` (a request that still failed after every retry) run it again for those jobs, as Airflow's task
-   retry would, up to ``max_passes`` times;
+   ``failed`` (the run stops at the first request that still fails after every retry, and the jobs it had not
+   confirmed are failed) run it again for those jobs, as Airflow's task retries would, up to ``max_passes``
+   times;
 4. compare with ``GET /_emulator/jobs``: every target gone, no target deleted twice (``delete_count`` <= 1),
    no bystander touched, each pass's report exact (deleted + already gone + failed == requested, disjoint,
    and whatever a report calls deleted or already gone really is gone), and every logical request made at
@@ -286,8 +287,8 @@ def run_chaos(
     retry_after: float = 0.01,
     expire_every: float = 0.5,
     token_min_age: float | None = None,
-    max_passes: int = 3,
-    sensor_tries: int = 3,
+    max_passes: int = 8,
+    sensor_tries: int = 6,
     seed: int = 8,
     extras: dict[str, Any] | None = None,
 ) -> ChaosResult:
