@@ -21,13 +21,11 @@ class ProgressLog:
     A delete that finishes within ``interval`` logs no progress line (its summary says it all).
     """
 
-    def __init__(
-        self, log: Callable[[str], None], label: str, total: int, *, interval: float = PROGRESS_INTERVAL
-    ) -> None:
+    def __init__(self, log: Callable[[str], None], label: str, total: int, *, interval: float | None = None) -> None:
         self.log = log
         self.label = label
         self.total = total
-        self.interval = interval
+        self.interval = PROGRESS_INTERVAL if interval is None else interval
         self._last = time.monotonic()
         self._lock = threading.Lock()  # a hook may record outcomes from several threads
 

@@ -196,6 +196,8 @@ class BatchDeleteJobsOperator(BaseOperator):
         from airflow_provider_jobcleanup.waiting import gone_trigger, wait_until_gone
 
         deleted = result["deleted"]
+        # the deletion's report stays the XCom if the wait fails; a success replaces it with confirmed_gone
+        context["ti"].xcom_push(key="return_value", value=result)
         self.log.info(
             "%s: waiting for the %d deleted jobs to be gone (every %g s, at most %g s%s)",
             label,
@@ -235,6 +237,11 @@ class BatchDeleteJobsOperator(BaseOperator):
         from airflow_provider_jobcleanup.waiting import gone_from_event
 
         gone = gone_from_event(event)
+        if report is None:  # dag.test() resumes with the event only, without the deferral's kwargs
+            ti = context["ti"]
+            report = ti.xcom_pull(task_ids=ti.task_id, key="return_value", map_indexes=ti.map_index)
+            hook = get_cleanup_hook(self.conn_id, self.service)
+            label = hook.scope_label(hook.validate_params(self.service_params))
         return self._confirmed(context, dict(report or {}), gone, label)
 
     def _confirmed(self, context: Context, result: dict[str, Any], gone: list[str], label: str) -> dict[str, Any]:
