@@ -109,6 +109,7 @@ def test_delete_mapped_over_two_clusters(run_dag, emulator, capfd):
     dag_run, tis = run_dag("test_mapped_clusters_mrs")
     assert dag_run.state == "success", {key: ti.state for key, ti in tis.items()}
     assert sorted(key for key in tis) == [("delete", 0), ("delete", 1)]
+    assert [tis[("delete", i)].rendered_map_index for i in (0, 1)] == [DEFAULT_CLUSTER_ID, OTHER_CLUSTER]
     assert sorted(xcom(dag_run, map_index=0)["confirmed_gone"]) == sorted(first)
     assert sorted(xcom(dag_run, map_index=1)["confirmed_gone"]) == sorted(second)
     assert emulator.live_ids("mrs") == set(kept)

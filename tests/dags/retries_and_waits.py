@@ -51,4 +51,5 @@ with DAG(
         wait_for_completion=True,
         poll_interval=1,
         timeout=60,
+        map_index_template="{{ task.service_params['cluster_id'] }}",
     ).expand(cluster_id=["6a8c7f2e-1b3d-4e5f-8a9b-0c1d2e3f4a5b", "7b9d8a3f-2c4e-4f6a-9bac-1d2e3f4a5b6c"])
