@@ -16,9 +16,7 @@ CONF = {
 }
 
 with DAG(dag_id="test_retries_mrs", schedule=None, render_template_as_native_obj=True, tags=["jobcleanup-test"]):
-    BatchDeleteJobsOperator(
-        task_id="delete", service="mrs", retries=2, retry_delay=timedelta(seconds=1), **CONF
-    )
+    BatchDeleteJobsOperator(task_id="delete", service="mrs", retries=2, retry_delay=timedelta(seconds=1), **CONF)
 
 for mode in ("worker", "deferrable"):
     with DAG(
