@@ -3,13 +3,20 @@
 Every error a service returns is turned into one of these classes in one place (the transport), so hooks,
 operators and the retry policy can decide on the *kind* of failure instead of parsing messages. Each carries
 the service's own error code and request id, because those are what a support ticket needs.
+
+Two kinds of retry are decided here. ``ApiError.retryable`` says whether the transport may send the same
+request again within one task try. :class:`PermanentError` says whether Airflow's task retries can help: a
+permanent error (bad input, bad configuration, refused credentials or permission, a wrong clock, a redirect,
+an answer not understood, a wrong endpoint) subclasses Airflow's ``AirflowFailException``, so the task fails
+at once whatever its ``retries``. Everything else (throttling, an outage that outlasted the per-call retries,
+jobs that could not be deleted this time, a wait that timed out) stays retryable by Airflow.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from airflow.sdk.exceptions import AirflowException
+from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 from airflow_provider_jobcleanup.secrets import redact
 
@@ -18,7 +25,23 @@ class JobCleanupError(AirflowException):
     """Base class of every error raised by this provider."""
 
 
-class InvalidInputError(JobCleanupError, ValueError):
+class PermanentError(JobCleanupError, AirflowFailException):
+    """A failure the same task would meet again on a retry: Airflow fails the task without retrying it."""
+
+
+class JobsNotDeletedError(JobCleanupError):
+    """Some jobs could not be deleted (for example still running) after every other job was attempted.
+
+    Retryable by Airflow: a job may finish and become deletable, and a retry sends deletes only for the jobs
+    that are still there (the ones deleted by the earlier try are reported as already gone).
+    """
+
+
+class JobsStillPresentError(JobCleanupError):
+    """Jobs were still present when a wait for them to be gone reached its timeout. Retryable by Airflow."""
+
+
+class InvalidInputError(PermanentError, ValueError):
     """Input was rejected before any request was sent (bad job id, bad parameter, broken connection extra)."""
 
 
@@ -118,7 +141,7 @@ def _rebuild_api_error(cls, message, service, status_code, error_code, request_i
     )
 
 
-class AuthenticationError(ApiError):
+class AuthenticationError(ApiError, PermanentError):
     """Credentials or token were rejected (wrong password, wrong signature, expired token)."""
 
     stops_run = True
@@ -128,27 +151,27 @@ class ClockSkewError(AuthenticationError):
     """The service refused the request's timestamp: this machine's clock is off."""
 
 
-class PermissionDeniedError(ApiError):
+class PermissionDeniedError(ApiError, PermanentError):
     """The credentials are valid but not allowed to do this."""
 
     stops_run = True
 
 
-class EndpointNotFoundError(ApiError):
+class EndpointNotFoundError(ApiError, PermanentError):
     """HTTP 404 without the service's own not-found code: a wrong endpoint, a retired API version or a
     gateway with no route. Never taken as "the job is gone"."""
 
     stops_run = True
 
 
-class RedirectRefusedError(ApiError):
+class RedirectRefusedError(ApiError, PermanentError):
     """The service answered with a redirect. Redirects are never followed: credentials stay with the
     configured endpoint."""
 
     stops_run = True
 
 
-class UnexpectedAnswerError(ApiError):
+class UnexpectedAnswerError(ApiError, PermanentError):
     """A success answer that is not what the call must return (not JSON, empty, truncated, wrong shape,
     too large, a per-job list that does not match the batch). Never taken as a success."""
 

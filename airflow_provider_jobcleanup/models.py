@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -44,6 +44,39 @@ class JobStatus:
     state: str | None = None
 
 
+class _Outcomes(list):
+    """One of a report's outcome lists (``deleted``, ``already_gone``): tells the report when jobs are added."""
+
+    report: DeletionReport | None = None
+
+    def append(self, job_id: str) -> None:
+        super().append(job_id)
+        self._recorded()
+
+    def extend(self, job_ids: Iterable[str]) -> None:
+        super().extend(job_ids)
+        self._recorded()
+
+    def _recorded(self) -> None:
+        if self.report is not None:
+            self.report.outcomes_recorded()
+
+
+class _Failures(dict):
+    """A report's ``failed`` mapping: tells the report when a failure is recorded."""
+
+    report: DeletionReport | None = None
+
+    def __setitem__(self, job_id: str, reason: str) -> None:
+        super().__setitem__(job_id, reason)
+        if self.report is not None:
+            self.report.outcomes_recorded()
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        for job_id, reason in dict(*args, **kwargs).items():
+            self[job_id] = reason
+
+
 @dataclass
 class DeletionReport:
     """What a batch delete did, job by job. Returned by hooks and pushed to XCom by the operator.
@@ -51,6 +84,12 @@ class DeletionReport:
     ``deleted`` + ``already_gone`` + ``failed`` always add up to ``requested``. In a dry run nothing is deleted:
     ``would_delete`` + ``already_gone`` add up to ``requested``, and ``states`` gives the state of each job
     that would be deleted. ``api_calls`` counts every HTTP request sent, including authentication and retries.
+    ``confirmed_gone`` lists the deleted jobs the service then showed as gone, when the operator waited for
+    that (``wait_for_completion=True``).
+
+    ``on_progress`` (not part of the report's data) is called each time outcomes are recorded, however the
+    hook records them (``report.deleted.append(...)``, ``report.failed[job] = ...``), so long runs can log
+    their progress.
     """
 
     service: str
@@ -62,6 +101,28 @@ class DeletionReport:
     api_calls: int = 0
     would_delete: list[str] = field(default_factory=list)
     states: dict[str, str | None] = field(default_factory=dict)
+    confirmed_gone: list[str] = field(default_factory=list)
+    on_progress: Callable[[DeletionReport], None] | None = field(default=None, repr=False, compare=False)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # the outcome containers report additions, whether set by __init__ or replaced later
+        if name in ("deleted", "already_gone") and not isinstance(value, _Outcomes):
+            value = _Outcomes(value)
+        elif name == "failed" and not isinstance(value, _Failures):
+            value = _Failures(value)
+        if isinstance(value, (_Outcomes, _Failures)):
+            value.report = self
+        super().__setattr__(name, value)
+
+    @property
+    def done(self) -> int:
+        """Requested jobs that have an outcome so far."""
+        return len(self.deleted) + len(self.already_gone) + len(self.failed)
+
+    def outcomes_recorded(self) -> None:
+        """Called by the outcome containers; passes the report to ``on_progress``."""
+        if self.on_progress is not None:
+            self.on_progress(self)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON-serializable form documented as the operator's return value."""
@@ -75,6 +136,7 @@ class DeletionReport:
             "api_calls": self.api_calls,
             "would_delete": list(self.would_delete),
             "states": dict(self.states),
+            "confirmed_gone": list(self.confirmed_gone),
         }
 
     @property

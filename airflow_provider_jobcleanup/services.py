@@ -27,12 +27,15 @@ class ServiceSpec:
     :param conn_type: the Airflow connection type that serves it.
     :param hook_class: dotted path of the hook class.
     :param params: extra operator/sensor arguments passed to the hook, named after the API's own words.
+    :param scope: which of ``params`` name where the jobs live, with the word log lines use for it
+        (``("cluster_id", "cluster")``): a mapped task's log then says which cluster it cleans.
     """
 
     name: str
     conn_type: str
     hook_class: str
     params: tuple[str, ...] = ()
+    scope: tuple[tuple[str, str], ...] = ()
 
     def load_hook_class(self) -> type[JobCleanupHook]:
         module, _, attr = self.hook_class.rpartition(".")
@@ -45,12 +48,14 @@ SERVICES: dict[str, ServiceSpec] = {
         "scnet",
         "airflow_provider_jobcleanup.hooks.scnet.ScnetHook",
         ("job_manager_id", "user", "job_managers"),
+        (("job_manager_id", "job manager"),),
     ),
     "mrs": ServiceSpec(
         "mrs",
         "huaweicloud",
         "airflow_provider_jobcleanup.hooks.huawei_mrs.MrsHook",
         ("cluster_id", "kill_running"),
+        (("cluster_id", "cluster"),),
     ),
     "dli": ServiceSpec("dli", "huaweicloud", "airflow_provider_jobcleanup.hooks.huawei_dli.DliHook", ()),
     "res": ServiceSpec(
@@ -89,10 +94,22 @@ def get_spec(service: str) -> ServiceSpec:
         raise InvalidInputError(f"unknown service {service!r}; known services: {sorted(SERVICES)}") from None
 
 
-def pop_service_params(service: str | None, kwargs: dict[str, Any]) -> dict[str, Any]:
-    """Take the service-specific arguments out of an operator's ``kwargs``."""
-    names = get_spec(service).params if service else all_params()
-    return {name: kwargs.pop(name) for name in list(kwargs) if name in names}
+def service_arguments(service: str | None, arguments: dict[str, Any], task_id: str) -> dict[str, Any]:
+    """The service parameters among a task's keyword ``arguments`` (those not ``None``).
+
+    The operator and sensor name every service parameter in their signatures, so that Airflow's
+    ``.expand(cluster_id=[...])`` accepts them; they pass their ``locals()`` here. A parameter the named
+    ``service`` does not take is refused at parse time, as is an unknown service.
+    """
+    given = {name: arguments[name] for name in sorted(all_params()) if arguments.get(name) is not None}
+    if service is not None:
+        spec = get_spec(service)
+        wrong = sorted(set(given) - set(spec.params))
+        if wrong:
+            raise InvalidInputError(
+                f"task {task_id!r}: service {service!r} does not take {wrong}; it takes {list(spec.params)}"
+            )
+    return given
 
 
 def merge_service_params(given: dict[str, Any] | str | None, named: dict[str, Any], task_id: str) -> Any:

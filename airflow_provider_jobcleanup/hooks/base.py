@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from abc import abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import cached_property
 from typing import Any, ClassVar
 
@@ -64,6 +64,8 @@ class JobCleanupHook(BaseHook):
     #: whether a delete first reads which jobs exist (one status walk), so that a job that never existed is
     #: ``already_gone`` even when the service's delete silently accepts unknown ids
     look_before_delete: ClassVar[bool] = True
+    #: called with the report each time a delete records outcomes (the operator logs progress with it)
+    on_progress: Callable[[DeletionReport], None] | None = None
 
     def __init__(self, conn_id: str | None = None, *, connection: Connection | None = None, **kwargs: Any) -> None:
         named = kwargs.pop(self.conn_name_attr, None)
@@ -261,13 +263,28 @@ class JobCleanupHook(BaseHook):
             return None
         return f"Connection works: {self.hook_name} accepted the credentials ({what})"
 
+    def scope_label(self, params: Mapping[str, Any]) -> str:
+        """How log lines name what a task works on: the service and where its jobs live, from the service
+        parameters (``mrs cluster 6a8c...``, ``scnet job manager 1234``) or else the connection's region
+        (``ehpc region cn-hangzhou``)."""
+        from airflow_provider_jobcleanup.services import get_spec
+
+        parts = [self.service]
+        for name, word in get_spec(self.service).scope:
+            if params.get(name):
+                parts.append(f"{word} {params[name]}")
+        if len(parts) == 1 and self.extras.get("region"):
+            parts.append(f"region {self.extras['region']}")
+        return " ".join(parts)
+
     def console_url(self, params: Mapping[str, Any]) -> str | None:
         """The service's web-console page listing these jobs, or ``None`` where there is none."""
         return None
 
     def new_report(self, job_ids: Sequence[str]) -> DeletionReport:
-        return DeletionReport(service=self.service, requested=list(job_ids))
+        return DeletionReport(service=self.service, requested=list(job_ids), on_progress=self.on_progress)
 
     def finish_report(self, report: DeletionReport) -> DeletionReport:
         report.api_calls = self.api_calls
+        report.on_progress = None  # the finished report is plain data again
         return report

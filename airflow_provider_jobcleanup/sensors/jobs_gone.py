@@ -7,7 +7,6 @@ triggerer restart does not extend the timeout.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -15,13 +14,9 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseSensorOperator, PokeReturnValue, conf
 from airflow.sdk.exceptions import AirflowSkipException
 
-from airflow_provider_jobcleanup.exceptions import JobCleanupError
+from airflow_provider_jobcleanup.exceptions import JobsStillPresentError
 from airflow_provider_jobcleanup.job_ids import coerce_id_list
-from airflow_provider_jobcleanup.services import (
-    get_cleanup_hook,
-    merge_service_params,
-    pop_service_params,
-)
+from airflow_provider_jobcleanup.services import get_cleanup_hook, merge_service_params, service_arguments
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -38,7 +33,9 @@ class JobsGoneSensor(BaseSensorOperator):
         ``[operators] default_deferrable``).
     :param service_params: the service's own parameters as one dict (templated, so it can come from
         ``dag_run.conf`` or XCom); merged with the keyword form below.
-    :param service_kwargs: the service's own parameters, as for the operator (``cluster_id=`` for MRS...).
+    :param cluster_id: ... the service parameters by keyword, as for :class:`BatchDeleteJobsOperator`
+        (``cluster_id`` for MRS, ``type``/``offline_platform`` for RES, ...); each can be mapped over with
+        ``.expand()``.
 
     Load grows with tasks, not jobs: each poke makes one status call per page of jobs (never one per job).
     """
@@ -54,9 +51,20 @@ class JobsGoneSensor(BaseSensorOperator):
         service: str | None = None,
         service_params: dict[str, Any] | str | None = None,
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        # service parameters (services.SERVICES), named after each service's API
+        cluster_id: str | None = None,
+        kill_running: bool | None = None,
+        job_manager_id: str | None = None,
+        user: str | None = None,
+        job_managers: Any = None,
+        type: str | None = None,
+        offline_platform: Any = None,
+        task_spec: Any = None,
+        executor_ids: Any = None,
+        job_scheduler: Any = None,
         **kwargs: Any,
     ) -> None:
-        named_params = pop_service_params(service, kwargs)  # also rejects an unknown service
+        named_params = service_arguments(service, locals(), kwargs.get("task_id", ""))
         super().__init__(**kwargs)
         self.service_params = merge_service_params(service_params, named_params, self.task_id)
         self.conn_id = conn_id
@@ -76,40 +84,36 @@ class JobsGoneSensor(BaseSensorOperator):
         return self._check(hook, params, job_ids)
 
     def _check(self, hook, params: dict[str, Any], job_ids: list[str]) -> PokeReturnValue:
+        from airflow_provider_jobcleanup.waiting import describe_present, still_present
+
+        label = hook.scope_label(params)
         if not job_ids:
-            self.log.info("No jobs to watch: done")
+            self.log.info("%s: no jobs to watch: done", label)
             return PokeReturnValue(is_done=True, xcom_value={"service": hook.service, "gone": []})
-        states = hook.get_job_states(job_ids, **params)
-        remaining = [job_id for job_id in job_ids if not states[job_id].gone]
+        remaining, states = still_present(hook, job_ids, params)
         if remaining:
-            self.log.info(
-                "%d of %d %s jobs still present, e.g. %s",
-                len(remaining),
-                len(job_ids),
-                hook.service,
-                ", ".join(f"{j} ({states[j].state})" for j in remaining[:5]),
-            )
+            self.log.info("%s: %s", label, describe_present(hook.service, remaining, len(job_ids), states))
             return PokeReturnValue(is_done=False)
-        self.log.info("All %d %s jobs are gone", len(job_ids), hook.service)
+        self.log.info("%s: all %d jobs are gone", label, len(job_ids))
         return PokeReturnValue(is_done=True, xcom_value={"service": hook.service, "gone": job_ids})
 
     def execute(self, context: Context) -> Any:
         if not self.deferrable:
             return super().execute(context)
-        from airflow_provider_jobcleanup.triggers.jobs_gone import JobsGoneTrigger
+        from airflow_provider_jobcleanup.waiting import gone_trigger
 
         hook, params, job_ids = self._prepare()
         first = self._check(hook, params, job_ids)
         if first.is_done:
             return first.xcom_value
         self.defer(
-            trigger=JobsGoneTrigger(
+            trigger=gone_trigger(
                 conn_id=self.conn_id,
                 service=hook.service,
                 job_ids=job_ids,
-                service_params=params,
+                params=params,
                 poll_interval=float(self.poke_interval),
-                end_time=time.time() + float(self.timeout),
+                timeout=float(self.timeout),
             ),
             method_name="execute_complete",
             timeout=timedelta(seconds=float(self.timeout)),
@@ -117,15 +121,14 @@ class JobsGoneSensor(BaseSensorOperator):
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> Any:
         """Resume after the trigger fired: success returns the XCom; timeout or error fails (or skips)."""
-        event = event or {}
-        status = event.get("status")
-        if status == "success":
-            return {"service": event.get("service"), "gone": event.get("gone", [])}
-        message = event.get("message") or f"unexpected trigger event {event!r}"
-        if status == "timeout":
+        from airflow_provider_jobcleanup.waiting import gone_from_event
+
+        try:
+            gone = gone_from_event(event)
+        except JobsStillPresentError as err:
             from airflow.sdk.exceptions import AirflowSensorTimeout
 
             if self.soft_fail:
-                raise AirflowSkipException(message)
-            raise AirflowSensorTimeout(message)
-        raise JobCleanupError(message)
+                raise AirflowSkipException(str(err)) from None
+            raise AirflowSensorTimeout(str(err)) from None
+        return {"service": (event or {}).get("service"), "gone": gone}

@@ -15,13 +15,19 @@ from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
-from airflow_provider_jobcleanup.exceptions import ApiError, JobCleanupError
+from airflow_provider_jobcleanup.exceptions import ApiError, JobCleanupError, PermanentError
+from airflow_provider_jobcleanup.waiting import describe_present, still_present
 
 MAX_REPORTED = 50
 
 
 class JobsGoneTrigger(BaseTrigger):
     """Polls the service until every job is gone or ``end_time`` passes.
+
+    Used by :class:`JobsGoneSensor` and by ``BatchDeleteJobsOperator(wait_for_completion=True)``. Events:
+    ``success`` (``gone``: the job ids), ``timeout`` (``remaining``: up to 50 ids still present) and ``error``
+    (``permanent``: whether retrying the task cannot help); every event has ``service`` and all but success a
+    ``message``.
 
     :param end_time: absolute deadline, epoch seconds.
     """
@@ -69,7 +75,14 @@ class JobsGoneTrigger(BaseTrigger):
         try:
             hook = await self._make_hook()
         except Exception as err:
-            yield TriggerEvent({"status": "error", "service": self.service, "message": f"cannot build hook: {err}"})
+            yield TriggerEvent(
+                {
+                    "status": "error",
+                    "service": self.service,
+                    "message": f"cannot build hook: {err}",
+                    "permanent": isinstance(err, PermanentError),
+                }
+            )
             return
         # The sensor checked just before deferring, so the first poll waits one interval. This also keeps the
         # trigger from firing while the deferring worker is still exiting: Airflow 3.2-3.3 schedulers can fail
@@ -77,24 +90,21 @@ class JobsGoneTrigger(BaseTrigger):
         await asyncio.sleep(min(self.poll_interval, max(0.0, self.end_time - time.time())))
         while True:
             try:
-                states = await asyncio.to_thread(hook.get_job_states, self.job_ids, **self.service_params)
-            except ApiError as err:
-                if not err.retryable:
-                    yield TriggerEvent({"status": "error", "service": self.service, "message": str(err)})
-                    return
-                self.log.warning("status check failed after retries (%s); polling again", err)
-                states = None
+                remaining, states = await asyncio.to_thread(
+                    still_present, hook, self.job_ids, self.service_params
+                )
             except JobCleanupError as err:
-                yield TriggerEvent({"status": "error", "service": self.service, "message": str(err)})
-                return
-            if states is not None:
-                remaining = [job_id for job_id in self.job_ids if not states[job_id].gone]
+                if isinstance(err, ApiError) and err.retryable:
+                    self.log.warning("status check failed after retries (%s); polling again", err)
+                    remaining = self.job_ids
+                else:
+                    yield self._error(err)
+                    return
+            else:
                 if not remaining:
                     yield TriggerEvent({"status": "success", "service": self.service, "gone": self.job_ids})
                     return
-                self.log.info("%d of %d %s jobs still present", len(remaining), len(self.job_ids), self.service)
-            else:
-                remaining = self.job_ids
+                self.log.info(describe_present(self.service, remaining, len(self.job_ids), states))
             now = time.time()
             if now >= self.end_time:
                 yield TriggerEvent(
@@ -108,3 +118,13 @@ class JobsGoneTrigger(BaseTrigger):
                 )
                 return
             await asyncio.sleep(min(self.poll_interval, max(0.0, self.end_time - now)))
+
+    def _error(self, err: JobCleanupError) -> TriggerEvent:
+        return TriggerEvent(
+            {
+                "status": "error",
+                "service": self.service,
+                "message": str(err),
+                "permanent": isinstance(err, PermanentError),
+            }
+        )

@@ -55,3 +55,5 @@ def test_example_runs_end_to_end(airflow_home, emulator, example):
     assert sorted(report["deleted"]) == sorted(scenario.targets)
     assert sorted(report["already_gone"]) == sorted(scenario.already_gone)
     assert report["failed"] == {}
+    for line in example.log_lines:
+        assert line in output, output[-5000:]
