@@ -12,6 +12,8 @@ from pathlib import Path
 
 import psutil
 
+from tests import processes
+
 
 def tree(pid: int) -> list[psutil.Process]:
     """``pid`` and every descendant still alive."""
@@ -64,13 +66,12 @@ class ProcessSet:
         stop_signal: int = signal.SIGTERM,
     ) -> subprocess.Popen[bytes]:
         log = (self.log_dir / f"{name}.log").open("ab")
-        proc = subprocess.Popen(
+        proc = processes.start(  # its own session, known to the suite's leftover check
             argv,
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
-            start_new_session=True,
             user=user,
             group=user,
             cwd=self.log_dir,
