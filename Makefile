@@ -6,12 +6,15 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test demo lint emulator clean chaos bench
+.PHONY: install test demo lint emulator clean chaos bench test-airflow-min
 
+# The provider (editable) and the `dev` dependency group of pyproject.toml: test, lint, official SDKs, bench.
+# `pip install --group` (PEP 735) needs pip >= 25.1, so pip is upgraded first.
 $(STAMP): pyproject.toml
-	@echo "==> creating $(VENV) and installing the provider with its test tools (first run takes a few minutes)"
+	@echo "==> creating $(VENV) and installing the provider with its development tools (first run takes a few minutes)"
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test,bench]' 2>&1 | { grep -v '^WARNING: Location' || true; }
+	$(BIN)/pip install --quiet --disable-pip-version-check 'pip>=25.1'
+	$(BIN)/pip install --quiet --disable-pip-version-check -e . --group dev 2>&1 | { grep -v '^WARNING: Location' || true; }
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -39,5 +42,25 @@ bench: $(STAMP)
 emulator: $(STAMP)
 	$(BIN)/jobcleanup-emulator --host 127.0.0.1 --port 8765
 
+# The lowest Airflow the package claims (pyproject: apache-airflow>=3.2): the Airflow-facing tests (tests/airflow)
+# in a second virtual environment with Airflow $(AIRFLOW_MIN). fastapi<0.137 is the cap later Airflow releases
+# declare; 3.2.0 declares none, and newer fastapi releases break its execution API ("TITerminalStatePayload
+# needs a discriminator field").
+AIRFLOW_MIN := 3.2.0
+MIN_VENV := .venv-airflow-min
+MIN_STAMP := $(MIN_VENV)/.installed
+
+$(MIN_STAMP): pyproject.toml
+	@echo "==> creating $(MIN_VENV) with apache-airflow==$(AIRFLOW_MIN) and the test tools"
+	$(PYTHON) -m venv $(MIN_VENV)
+	$(MIN_VENV)/bin/pip install --quiet --disable-pip-version-check 'pip>=25.1'
+	$(MIN_VENV)/bin/pip install --quiet --disable-pip-version-check -e . --group test \
+		'apache-airflow==$(AIRFLOW_MIN)' 'fastapi<0.137' 2>&1 | { grep -v '^WARNING: Location' || true; }
+	touch $(MIN_STAMP)
+
+test-airflow-min: $(MIN_STAMP)
+	$(MIN_VENV)/bin/python -c "import airflow; v = airflow.__version__; assert v == '$(AIRFLOW_MIN)', v; print('Airflow', v)"
+	$(MIN_VENV)/bin/pytest tests/airflow
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(MIN_VENV) .pytest_cache .mypy_cache .ruff_cache
