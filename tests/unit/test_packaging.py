@@ -8,12 +8,12 @@ import re
 import shutil
 import subprocess
 import sys
-import tomllib
 import zipfile
 from email.parser import Parser
 from pathlib import Path
 
 import pytest
+import tomllib
 
 import airflow_provider_jobcleanup
 from airflow_provider_jobcleanup.get_provider_info import get_provider_info
