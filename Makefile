@@ -42,20 +42,18 @@ bench: $(STAMP)
 emulator: $(STAMP)
 	$(BIN)/jobcleanup-emulator --host 127.0.0.1 --port 8765
 
-# The lowest Airflow the package claims (pyproject: apache-airflow>=3.2.2): the Airflow-facing tests (tests/airflow)
-# in a second virtual environment with Airflow $(AIRFLOW_MIN). fastapi<0.137 is the cap later Airflow releases
-# declare; 3.2.x declares none, and newer fastapi releases break its execution API ("TITerminalStatePayload
-# needs a discriminator field").
-AIRFLOW_MIN := 3.2.2
+# The lowest Airflow the package claims (pyproject: apache-airflow>=3.3.0): the Airflow-facing tests (tests/airflow)
+# in a second virtual environment with Airflow $(AIRFLOW_MIN).
+AIRFLOW_MIN := 3.3.0
 MIN_VENV := .venv-airflow-min
 MIN_STAMP := $(MIN_VENV)/.installed
 
-$(MIN_STAMP): pyproject.toml
+$(MIN_STAMP): pyproject.toml Makefile
 	@echo "==> creating $(MIN_VENV) with apache-airflow==$(AIRFLOW_MIN) and the test tools"
 	$(PYTHON) -m venv $(MIN_VENV)
 	$(MIN_VENV)/bin/pip install --quiet --disable-pip-version-check 'pip>=25.1' 2>&1 | { grep -v '^WARNING: Location' || true; }
 	$(MIN_VENV)/bin/pip install --quiet --disable-pip-version-check -e . --group test \
-		'apache-airflow==$(AIRFLOW_MIN)' 'fastapi<0.137' 2>&1 | { grep -v '^WARNING: Location' || true; }
+		'apache-airflow==$(AIRFLOW_MIN)' 2>&1 | { grep -v '^WARNING: Location' || true; }
 	touch $(MIN_STAMP)
 
 test-airflow-min: $(MIN_STAMP)
