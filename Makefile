@@ -6,12 +6,15 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test test-ui test-distributed demo lint emulator clean chaos bench
+.PHONY: install test test-ui test-distributed test-airflow-min demo lint emulator clean chaos bench
 
+# The provider (editable) and the `dev` dependency group of pyproject.toml: test, lint, official SDKs, bench.
+# `pip install --group` (PEP 735) needs pip >= 25.1, so pip is upgraded first.
 $(STAMP): pyproject.toml
-	@echo "==> creating $(VENV) and installing the provider with its test tools (first run takes a few minutes)"
+	@echo "==> creating $(VENV) and installing the provider with its development tools (first run takes a few minutes)"
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test,bench]' 2>&1 | { grep -v '^WARNING: Location' || true; }
+	$(BIN)/pip install --quiet --disable-pip-version-check 'pip>=25.1' 2>&1 | { grep -v '^WARNING: Location' || true; }
+	$(BIN)/pip install --quiet --disable-pip-version-check -e . --group dev 2>&1 | { grep -v '^WARNING: Location' || true; }
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -29,7 +32,7 @@ UI_STAMP := $(VENV)/.installed-ui
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 $(UI_STAMP): $(STAMP) pyproject.toml
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test,bench,ui-test]' 2>&1 | { grep -v '^WARNING: Location' || true; }
+	$(BIN)/pip install --quiet --disable-pip-version-check -e . --group dev --group ui-test 2>&1 | { grep -v '^WARNING: Location' || true; }
 	touch $(UI_STAMP)
 
 test-ui: $(UI_STAMP)
@@ -58,7 +61,7 @@ bench: $(STAMP)
 DIST_STAMP := $(VENV)/.installed-distributed
 
 $(DIST_STAMP): $(STAMP)
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test,bench,test-distributed]' 2>&1 | { grep -v '^WARNING: Location' || true; }
+	$(BIN)/pip install --quiet --disable-pip-version-check -e . --group dev --group test-distributed 2>&1 | { grep -v '^WARNING: Location' || true; }
 	touch $(DIST_STAMP)
 
 test-distributed: $(DIST_STAMP)
@@ -71,5 +74,23 @@ test-distributed: $(DIST_STAMP)
 emulator: $(STAMP)
 	$(BIN)/jobcleanup-emulator --host 127.0.0.1 --port 8765
 
+# The lowest Airflow the package claims (pyproject: apache-airflow>=3.3.0): the Airflow-facing tests (tests/airflow)
+# in a second virtual environment with Airflow $(AIRFLOW_MIN).
+AIRFLOW_MIN := 3.3.0
+MIN_VENV := .venv-airflow-min
+MIN_STAMP := $(MIN_VENV)/.installed
+
+$(MIN_STAMP): pyproject.toml Makefile
+	@echo "==> creating $(MIN_VENV) with apache-airflow==$(AIRFLOW_MIN) and the test tools"
+	$(PYTHON) -m venv $(MIN_VENV)
+	$(MIN_VENV)/bin/pip install --quiet --disable-pip-version-check 'pip>=25.1' 2>&1 | { grep -v '^WARNING: Location' || true; }
+	$(MIN_VENV)/bin/pip install --quiet --disable-pip-version-check -e . --group test \
+		'apache-airflow==$(AIRFLOW_MIN)' 2>&1 | { grep -v '^WARNING: Location' || true; }
+	touch $(MIN_STAMP)
+
+test-airflow-min: $(MIN_STAMP)
+	$(MIN_VENV)/bin/python -c "import airflow; v = airflow.__version__; assert v == '$(AIRFLOW_MIN)', v; print('Airflow', v)"
+	$(MIN_VENV)/bin/pytest tests/airflow
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(MIN_VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from airflow_provider_jobcleanup import __version__
+
 
 def _field(
     label: str,
@@ -151,6 +153,7 @@ def get_provider_info() -> dict[str, Any]:
         "package-name": "airflow-provider-jobcleanup",
         "name": "Job Cleanup",
         "description": "Batch deletion of HPC and cloud jobs, with confirmation that they are gone.",
+        "versions": [__version__],
         "integrations": [{"integration-name": name, "tags": ["service"]} for name in integrations],
         "hooks": [{"integration-name": name, "python-modules": modules} for name, modules in HOOK_MODULES.items()],
         "operators": [

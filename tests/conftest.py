@@ -27,7 +27,7 @@ os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "True")
 
 import pytest  # noqa: E402
 
-from tests.emulator_client import EmulatorAdmin, EmulatorProcess  # noqa: E402
+from tests.emulator_client import EmulatorAdmin  # noqa: E402
 from tests.leftovers import Baseline, check  # noqa: E402
 
 
@@ -47,11 +47,10 @@ def pytest_sessionfinish(session):
 
 
 @pytest.fixture(scope="session")
-def emulator_url():
-    """Base URL of an emulator process that lives for the whole test session."""
-    process = EmulatorProcess().start()
-    yield process.url
-    process.stop()
+def emulator_url(jobcleanup_emulator_process):
+    """Base URL of the emulator process that lives for the whole test session: the one the package's pytest
+    plugin starts for ``jobcleanup_emulator``, so both fixtures share it."""
+    return jobcleanup_emulator_process.url
 
 
 @pytest.fixture

@@ -10,6 +10,12 @@ query string (arrays and objects as JSON strings), ACS3-HMAC-SHA256 signatures r
 Jobs keep their record after deletion with status ``Deleted``. A job's tasks and array executors live in
 ``attrs["tasks"]`` as ``{task_name: {array_index: executor_status}}``; seeding accepts ``{"task0": 250}`` (an
 array of 250) or ``{"task0": [0, 3]}`` too. Assumptions marked [INF] in the code are not documented behaviour.
+
+Regions: the real service has one endpoint per region (``ehpcinstant.{region}.aliyuncs.com``); here the
+region is a path prefix on the one port, ``POST /regions/{region}/`` (``POST /`` is :data:`DEFAULT_REGION`).
+A request sees only its region's jobs (``attrs.region``, default :data:`DEFAULT_REGION`). Regions exist on
+their own: the default from the start, others once created through ``POST /_emulator/clusters`` or by seeding
+a job there; an unknown region answers ``InvalidRegionId``.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ if TYPE_CHECKING:
     from airflow_provider_jobcleanup.emulator.app import Emulator
 
 SERVICE = "ehpc"
+DEFAULT_REGION = "cn-hangzhou"
 VERSION = "2023-07-01"
 MAX_SKEW_SECONDS = 900
 MAX_IDS = 100  # ExecutorIds (documented); JobSpec and Filter.JobIds [INF]
@@ -214,8 +221,11 @@ class EhpcApi:
             return _error(
                 404, "InvalidAction.NotFound", "Specified api is not found, please check your url and method."
             )
+        region = request.params.get("region") or DEFAULT_REGION
+        if not self.store.has_cluster(SERVICE, region):
+            return _error(404, "InvalidRegionId", f"The specified region {region} does not exist.")
         try:
-            return handler(request.query)
+            return handler(request.query, region)
         except ValueError as err:
             return _invalid(str(err))
 
@@ -225,7 +235,18 @@ class EhpcApi:
             self.emulator.stats[f"ehpc.{action}"] += 1
 
     # ------------------------------------------------------------------ DeleteJobs
-    def delete_jobs(self, query: dict[str, str]) -> Response:
+    def _job(self, job_id: str, region: str) -> EmulatedJob | None:
+        """The job (deleted ones included) if it lives in ``region``."""
+        job = self.store.get(SERVICE, job_id)
+        return job if job is not None and job.attrs.get("region") == region else None
+
+    def _in_region(self, region: str, name: Any = None) -> list[EmulatedJob]:
+        """Every job of ``region`` (whose name contains ``name``, when given)."""
+        return self.store.select(
+            SERVICE, lambda j: j.attrs.get("region") == region and (not name or str(name) in j.name)
+        )
+
+    def delete_jobs(self, query: dict[str, str], region: str) -> Response:
         scheduler = query.get("JobScheduler", "HPC")
         if scheduler not in SCHEDULERS:
             raise ValueError("JobScheduler")
@@ -242,7 +263,7 @@ class EhpcApi:
             for entry in job_spec:
                 if not isinstance(entry, dict) or not isinstance(entry.get("JobId"), str):
                     raise ValueError("JobSpec")
-                job = self._deletable(entry["JobId"], scheduler)
+                job = self._deletable(entry["JobId"], scheduler, region)
                 if isinstance(job, Response):
                     return job
                 tasks = entry.get("TaskSpec") or []
@@ -256,7 +277,7 @@ class EhpcApi:
                 match = EXECUTOR_ID.fullmatch(executor_id)
                 if match is None:
                     raise ValueError("ExecutorIds")
-                job = self._deletable(match.group(1), scheduler)
+                job = self._deletable(match.group(1), scheduler, region)
                 if isinstance(job, Response):
                     return job
                 if match.group(3) not in job.attrs["tasks"].get(match.group(2), {}):
@@ -266,8 +287,8 @@ class EhpcApi:
                 self._apply(job, task, indexes)
         return _ok()
 
-    def _deletable(self, job_id: str, scheduler: str) -> EmulatedJob | Response:
-        job = self.store.get(SERVICE, job_id)
+    def _deletable(self, job_id: str, scheduler: str, region: str) -> EmulatedJob | Response:
+        job = self._job(job_id, region)
         # [INF] a job of the other scheduler type is not visible to this request
         if job is None or job.state == DELETED or job.attrs.get("job_scheduler", "HPC") != scheduler:
             return _error(400, "JobNotFound", "The specified job id is not found.")
@@ -310,11 +331,11 @@ class EhpcApi:
         job.attrs["partial_delete_count"] = job.attrs.get("partial_delete_count", 0) + 1
 
     # ------------------------------------------------------------------ GetJob
-    def get_job(self, query: dict[str, str]) -> Response:
+    def get_job(self, query: dict[str, str], region: str) -> Response:
         job_id = query.get("JobId")
         if not job_id:
             raise ValueError("JobId")
-        job = self.store.get(SERVICE, job_id)
+        job = self._job(job_id, region)
         if job is None:
             return _error(400, "JobNotFound", "The specified job id is not found.")
         info = {
@@ -339,7 +360,7 @@ class EhpcApi:
         return _ok({"JobInfo": info})
 
     # ------------------------------------------------------------------ ListJobs
-    def list_jobs(self, query: dict[str, str]) -> Response:
+    def list_jobs(self, query: dict[str, str], region: str) -> Response:
         flt = _json_param(query, "Filter", dict) or {}
         number, size = _page(query)
         ids = flt.get("JobIds")
@@ -360,7 +381,7 @@ class EhpcApi:
                 and (before is None or local <= before)
             )
 
-        jobs = sorted(self.store.select(SERVICE, keep), key=lambda j: j.created_at, reverse=True)
+        jobs = sorted(filter(keep, self._in_region(region)), key=lambda j: j.created_at, reverse=True)
         page = jobs[(number - 1) * size : number * size]
         return _ok(
             {
@@ -372,7 +393,7 @@ class EhpcApi:
         )
 
     # ------------------------------------------------------------------ ListExecutors
-    def list_executors(self, query: dict[str, str]) -> Response:
+    def list_executors(self, query: dict[str, str], region: str) -> Response:
         flt = _json_param(query, "Filter", dict) or {}
         number, size = _page(query)
         ids = flt.get("ExecutorIds")
@@ -383,7 +404,7 @@ class EhpcApi:
             raise ValueError("Filter.Status")
         name = flt.get("JobName")
         rows = []
-        for job in self.store.select(SERVICE, lambda j: not name or str(name) in j.name):
+        for job in self._in_region(region, name):
             for task, executors in job.attrs["tasks"].items():
                 for index, status in executors.items():
                     executor_id = f"{job.job_id}-{task}-{index}"
@@ -432,6 +453,7 @@ def _executor_status(job_state: str) -> str:
 def _seed_defaults(job: EmulatedJob) -> None:
     """Fill state, scheduler and the task/executor map of a seeded job."""
     job.state = job.state or "Failed"
+    job.attrs.setdefault("region", DEFAULT_REGION)
     job.attrs.setdefault("job_scheduler", "HPC")
     raw = job.attrs.get("tasks") or {"task0": 1}
     status = _executor_status(job.state)
@@ -466,6 +488,8 @@ def register(emulator: Emulator) -> None:
     api = EhpcApi(emulator)
     emulator.id_factories[SERVICE] = _new_job_id
     emulator.seed_defaults[SERVICE] = _seed_defaults
+    emulator.cluster_attrs[SERVICE] = "region"
+    emulator.store.define_clusters(SERVICE, [DEFAULT_REGION])
 
     def shape(request: Request, kind: str) -> Response:
         response = _shape(request, kind)
@@ -476,3 +500,4 @@ def register(emulator: Emulator) -> None:
     emulator.error_shapes[SERVICE] = shape
     emulator.on_reset.append(api.signatures.clear)
     emulator.router.add("POST", r"/", api.dispatch, name="ehpc.api", service=SERVICE)
+    emulator.router.add("POST", r"/regions/(?P<region>[^/]+)/", api.dispatch, name="ehpc.api", service=SERVICE)

@@ -4,8 +4,11 @@ Admin endpoints (never faulted, never authenticated):
 
 * ``POST /_emulator/jobs``: seed jobs: ``{"service": "mrs", "jobs": [{...}]}`` or
   ``{"service": "mrs", "count": 10, "state": "FAILED", "name": "etl", "age_seconds": 0, "attrs": {...}}``;
-  answers ``{"job_ids": [...]}``.
+  answers ``{"job_ids": [...]}``. A job seeded into a cluster that does not exist yet creates it.
 * ``GET /_emulator/jobs?service=mrs``: every job, deleted ones included (``deleted_at``, ``delete_count``).
+* ``POST /_emulator/clusters``: create the places jobs live in, ``{"service": "mrs", "ids": ["c-1"]}`` (MRS
+  cluster ids) or ``{"service": "ehpc", "ids": ["cn-shanghai"]}`` (E-HPC regions); they exist until a reset,
+  with or without jobs. ``GET /_emulator/clusters``: every service's clusters.
 * ``GET /_emulator/stats``: request counts per route and per service, injected faults.
 * ``POST /_emulator/faults``: fault rates (see :class:`FaultConfig`).
 * ``POST /_emulator/config``: runtime settings such as ``{"huawei_token_ttl": 2}``.
@@ -74,6 +77,8 @@ class Emulator:
         self.id_factories: dict[str, Callable[[], str]] = {}
         #: service -> function filling default attrs of a seeded job
         self.seed_defaults: dict[str, Callable[[EmulatedJob], None]] = {}
+        #: service -> the attrs key naming the cluster a job lives in (MRS ``cluster_id``, E-HPC ``region``)
+        self.cluster_attrs: dict[str, str] = {}
         #: callbacks run by ``/_emulator/reset`` and ``/_emulator/expire-tokens``
         self.on_reset: list[Callable[[], None]] = []
         self.on_expire_tokens: list[Callable[..., None]] = []
@@ -149,6 +154,8 @@ class Emulator:
             )
             if service in self.seed_defaults:
                 self.seed_defaults[service](job)
+            if service in self.cluster_attrs:
+                self.store.add_clusters(service, [job.attrs[self.cluster_attrs[service]]])
             self.store.add(job)
             ids.append(job.job_id)
         return ids
@@ -166,6 +173,8 @@ class Emulator:
         )
         add("POST", r"/_emulator/jobs", self._admin_seed, name="admin", service="admin", faultable=False)
         add("GET", r"/_emulator/jobs", self._admin_jobs, name="admin", service="admin", faultable=False)
+        add("POST", r"/_emulator/clusters", self._admin_add_clusters, name="admin", service="admin", faultable=False)
+        add("GET", r"/_emulator/clusters", self._admin_clusters, name="admin", service="admin", faultable=False)
         add("GET", r"/_emulator/stats", self._admin_stats, name="admin", service="admin", faultable=False)
         add("POST", r"/_emulator/faults", self._admin_faults, name="admin", service="admin", faultable=False)
         add("POST", r"/_emulator/config", self._admin_config, name="admin", service="admin", faultable=False)
@@ -182,6 +191,20 @@ class Emulator:
 
     def _admin_jobs(self, request: Request) -> Response:
         return Response(200, {"jobs": self.store.snapshot(request.query.get("service") or None)})
+
+    def _admin_add_clusters(self, request: Request) -> Response:
+        body = request.json() or {}
+        ids = body.get("ids")
+        if not isinstance(ids, list):
+            return Response(400, {"error": "ids must be a list of cluster ids (MRS) or regions (E-HPC)"})
+        try:
+            clusters = self.store.add_clusters(str(body.get("service")), ids)
+        except ValueError as err:
+            return Response(400, {"error": str(err)})
+        return Response(200, {"clusters": clusters})
+
+    def _admin_clusters(self, request: Request) -> Response:
+        return Response(200, {"clusters": self.store.clusters()})
 
     def _admin_stats(self, request: Request) -> Response:
         with self._stats_lock:

@@ -5,6 +5,10 @@ batch (atomically) with ``0176`` at HTTP 500 when a job does not exist or ``0183
 detail answers 202 on success and ``0176`` at HTTP 400 when missing; an unknown cluster answers ``12000003``
 under the ``errorCode`` key. [INF] The emulator caps a batch at 100 ids (the real limit is undocumented).
 Listing pages with ``offset`` as a 1-based page number.
+
+Clusters exist on their own: :data:`DEFAULT_CLUSTER_ID` from the start, others once created through
+``POST /_emulator/clusters`` or by seeding a job with ``attrs.cluster_id``; deleting a cluster's last job
+leaves it in place.
 """
 
 from __future__ import annotations
@@ -44,9 +48,7 @@ class MrsApi:
         if denied is not None:
             return denied
         cluster_id = request.params["cluster_id"]
-        if cluster_id != DEFAULT_CLUSTER_ID and not self.store.select(
-            SERVICE, lambda j: j.attrs.get("cluster_id") == cluster_id
-        ):
+        if not self.store.has_cluster(SERVICE, cluster_id):
             return _error(400, "12000003", f"The cluster {cluster_id} does not exist.", key_style="camel")
         return None
 
@@ -153,6 +155,8 @@ def register(emulator: Emulator) -> None:
     api = MrsApi(emulator)
     emulator.id_factories[SERVICE] = lambda: str(uuid.uuid4())
     emulator.seed_defaults[SERVICE] = _seed_defaults
+    emulator.cluster_attrs[SERVICE] = "cluster_id"
+    emulator.store.define_clusters(SERVICE, [DEFAULT_CLUSTER_ID])
     add = emulator.router.add
     add("POST", PREFIX + r"/batch-delete", api.batch_delete, name="mrs.batch_delete", service=SERVICE)
     add("POST", PREFIX + r"/(?P<job_id>[^/]+)/kill", api.kill, name="mrs.kill", service=SERVICE)

@@ -31,12 +31,18 @@ class EmulatedJob:
 
 
 class JobStore:
-    """Jobs by service and id, insertion-ordered."""
+    """Jobs by service and id, insertion-ordered; and the clusters they live in.
+
+    A *cluster* is the place a service keeps jobs in: an MRS cluster id, an E-HPC region. It exists on its own,
+    before its first job and after its last one is deleted; a reset keeps only the service's default clusters.
+    """
 
     def __init__(self) -> None:
         self.lock = threading.RLock()
         self._jobs: dict[str, dict[str, EmulatedJob]] = {}
         self._removed: dict[str, dict[str, EmulatedJob]] = {}  # deleted without a record, kept for the admin API
+        self._default_clusters: dict[str, tuple[str, ...]] = {}
+        self._clusters: dict[str, dict[str, None]] = {}  # insertion-ordered sets
 
     def add(self, job: EmulatedJob) -> EmulatedJob:
         with self.lock:
@@ -79,7 +85,35 @@ class JobStore:
                     out.extend(j.to_dict() for j in self._removed.get(name, {}).values())
             return out
 
+    def define_clusters(self, service: str, defaults: Iterable[str]) -> None:
+        """Declare that ``service`` keeps jobs in clusters, and which ones exist from the start."""
+        with self.lock:
+            self._default_clusters[service] = tuple(defaults)
+            self._clusters[service] = dict.fromkeys(self._default_clusters[service])
+
+    def add_clusters(self, service: str, cluster_ids: Iterable[str]) -> list[str]:
+        """Create clusters (existing ones are kept); returns every cluster of ``service``."""
+        with self.lock:
+            if service not in self._clusters:
+                known = sorted(self._clusters)
+                raise ValueError(f"service {service!r} has no clusters; services with clusters: {known}")
+            for cluster_id in cluster_ids:
+                if not isinstance(cluster_id, str) or not cluster_id:
+                    raise ValueError(f"a cluster id must be a non-empty string, got {cluster_id!r}")
+                self._clusters[service][cluster_id] = None
+            return list(self._clusters[service])
+
+    def has_cluster(self, service: str, cluster_id: str) -> bool:
+        with self.lock:
+            return cluster_id in self._clusters.get(service, {})
+
+    def clusters(self) -> dict[str, list[str]]:
+        """Every service's clusters, for the admin API."""
+        with self.lock:
+            return {service: list(ids) for service, ids in self._clusters.items()}
+
     def clear(self) -> None:
         with self.lock:
             self._jobs.clear()
             self._removed.clear()
+            self._clusters = {service: dict.fromkeys(ids) for service, ids in self._default_clusters.items()}

@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from airflow.sdk import Connection
 
 from airflow_provider_jobcleanup.services import get_cleanup_hook
+from airflow_provider_jobcleanup.testing.connections import to_connection
 from tests.profiles.huawei import aksk_connection, password_connection
 
 
 def connection_from(spec: dict[str, Any], conn_id: str = "test_conn") -> Connection:
-    return Connection(
-        conn_id=conn_id,
-        conn_type=spec["conn_type"],
-        login=spec.get("login"),
-        password=spec.get("password"),
-        host=spec.get("host"),
-        extra=json.dumps(spec.get("extra", {})),
-    )
+    return to_connection(spec, conn_id)
 
 
 def huawei_hook(service: str, url: str, **extra_overrides: Any):

@@ -7,29 +7,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow_provider_jobcleanup.emulator.credentials import AlibabaIdentity
+from airflow_provider_jobcleanup.testing.connections import ALIBABA as IDENTITY
+from airflow_provider_jobcleanup.testing.connections import EHPC_REGION as REGION
+from airflow_provider_jobcleanup.testing.connections import ehpc_connection, ehpc_sts_connection
 from tests.emulator_client import EmulatorAdmin
 from tests.profiles import ServiceProfile
 
-IDENTITY = AlibabaIdentity()
-REGION = "cn-hangzhou"
-
-
-def ehpc_connection(url: str, **extra: Any) -> dict[str, Any]:
-    """An ``alibaba_ehpc`` connection with the long-term demo AccessKey, pointed at the emulator."""
-    return {
-        "conn_type": "alibaba_ehpc",
-        "login": IDENTITY.access_key_id,
-        "password": IDENTITY.access_key_secret,
-        "extra": {"region": REGION, "endpoint": url, "retry_initial_wait": 0.05, **extra},
-    }
-
-
-def ehpc_sts_connection(url: str) -> dict[str, Any]:
-    """The same with temporary (STS) credentials and their security token."""
-    spec = ehpc_connection(url, security_token=IDENTITY.security_token)
-    spec["login"], spec["password"] = IDENTITY.sts_access_key_id, IDENTITY.sts_access_key_secret
-    return spec
+__all__ = ["IDENTITY", "PROFILES", "REGION", "ehpc_connection", "ehpc_sts_connection"]
 
 
 def seed_jobs(admin: EmulatorAdmin, count: int) -> tuple[list[str], dict[str, Any]]:

@@ -4,45 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow_provider_jobcleanup.emulator.credentials import HuaweiIdentity
 from airflow_provider_jobcleanup.emulator.huawei_mrs import DEFAULT_CLUSTER_ID
+from airflow_provider_jobcleanup.testing.connections import HUAWEI as IDENTITY
+from airflow_provider_jobcleanup.testing.connections import aksk_connection, password_connection
 from tests.emulator_client import EmulatorAdmin
 from tests.profiles import ServiceProfile
 
-IDENTITY = HuaweiIdentity()
-
-
-def password_connection(url: str) -> dict[str, Any]:
-    """A ``huaweicloud`` connection using IAM password auth against the emulator at ``url``."""
-    return {
-        "conn_type": "huaweicloud",
-        "login": IDENTITY.user_name,
-        "password": IDENTITY.password,
-        "extra": {
-            "auth_type": "password",
-            "region": IDENTITY.project_name,
-            "domain_name": IDENTITY.domain_name,
-            "iam_endpoint": url,
-            "dli_endpoint": url,
-            "mrs_endpoint": url,
-            "res_endpoint": url,
-            "retry_initial_wait": 0.05,
-        },
-    }
-
-
-def aksk_connection(url: str, *, temporary: bool = False) -> dict[str, Any]:
-    """A ``huaweicloud`` connection signing with AK/SK (``temporary``: the STS key and its security token)."""
-    spec = password_connection(url)
-    extra = {k: v for k, v in spec["extra"].items() if k != "domain_name"}
-    extra.update(auth_type="aksk", project_id=IDENTITY.project_id)
-    if temporary:
-        extra["security_token"] = IDENTITY.security_token
-        login, password = IDENTITY.temp_access_key, IDENTITY.temp_secret_key
-    else:
-        login, password = IDENTITY.access_key, IDENTITY.secret_key
-    return {"conn_type": "huaweicloud", "login": login, "password": password, "extra": extra}
-
+__all__ = ["IDENTITY", "PROFILES", "RES_PARAMS", "aksk_connection", "password_connection"]
 
 #: RES service parameters for the seeded (etl) jobs, with the seed's offline_platform fields
 RES_PARAMS: dict[str, Any] = {

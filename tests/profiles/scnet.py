@@ -5,45 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow_provider_jobcleanup.emulator.credentials import ScnetIdentity
 from airflow_provider_jobcleanup.emulator.scnet import MANAGER_IDS
+from airflow_provider_jobcleanup.testing.connections import SCNET as IDENTITY
+from airflow_provider_jobcleanup.testing.connections import SCNET_REGION as REGION
+from airflow_provider_jobcleanup.testing.connections import scnet_aksk_connection, scnet_password_connection
 from tests.emulator_client import EmulatorAdmin
 from tests.profiles import ServiceProfile
 
-IDENTITY = ScnetIdentity()
-REGION = IDENTITY.cluster_names[0]
-
-
-def scnet_password_connection(url: str, **extra: Any) -> dict[str, Any]:
-    """An ``scnet`` connection with password login (user, password, org id) pointed at the emulator."""
-    return {
-        "conn_type": "scnet",
-        "login": IDENTITY.user,
-        "password": IDENTITY.password,
-        "extra": {
-            "base_url": url,
-            "org_id": IDENTITY.org_id,
-            "cluster_name": REGION,
-            "retry_initial_wait": 0.05,
-            **extra,
-        },
-    }
-
-
-def scnet_aksk_connection(url: str, **extra: Any) -> dict[str, Any]:
-    """The same user with AK/SK login (no password)."""
-    return {
-        "conn_type": "scnet",
-        "login": IDENTITY.user,
-        "extra": {
-            "base_url": url,
-            "access_key": IDENTITY.access_key,
-            "secret_key": IDENTITY.secret_key,
-            "cluster_name": REGION,
-            "retry_initial_wait": 0.05,
-            **extra,
-        },
-    }
+__all__ = ["IDENTITY", "PROFILES", "REGION", "scnet_aksk_connection", "scnet_password_connection"]
 
 
 def seed_default_manager(admin: EmulatorAdmin, count: int) -> tuple[list[str], dict[str, Any]]:
