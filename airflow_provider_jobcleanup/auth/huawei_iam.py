@@ -10,10 +10,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from airflow_provider_jobcleanup.answers import AnswerModel, parse_answer
+from airflow_provider_jobcleanup.answers import Answer, AnswerModel, error_fields, error_from_status, parse_answer
 from airflow_provider_jobcleanup.auth.token_cache import CachedTokenProvider, Token
 from airflow_provider_jobcleanup.exceptions import ApiError, AuthenticationError
-from airflow_provider_jobcleanup.transport import Answer, error_fields, error_from_status
 
 if TYPE_CHECKING:
     from airflow_provider_jobcleanup.transport import ApiTransport

@@ -26,7 +26,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_jobcleanup.answers import parse_answer, unexpected
+from airflow_provider_jobcleanup.answers import Answer, error_from_status, json_or_none, parse_answer, unexpected
 from airflow_provider_jobcleanup.auth.token_cache import CachedTokenProvider, Token
 from airflow_provider_jobcleanup.exceptions import (
     ApiError,
@@ -36,7 +36,6 @@ from airflow_provider_jobcleanup.exceptions import (
 )
 from airflow_provider_jobcleanup.hooks.scnet_answers import LoginAnswer, RegionToken, RenewalAnswer
 from airflow_provider_jobcleanup.secrets import mask
-from airflow_provider_jobcleanup.transport import Answer, error_from_status, json_or_none
 
 if TYPE_CHECKING:
     from airflow_provider_jobcleanup.transport import ApiTransport

@@ -34,7 +34,15 @@ from datetime import datetime, timedelta, timezone
 from functools import cached_property
 from typing import Any, TypeVar
 
-from airflow_provider_jobcleanup.answers import AnswerModel, parse_answer
+from airflow_provider_jobcleanup.answers import (
+    Answer,
+    AnswerModel,
+    error_fields,
+    error_from_status,
+    json_or_none,
+    parse_answer,
+    parse_retry_after,
+)
 from airflow_provider_jobcleanup.auth.alibaba_acs3 import AlibabaAcs3Auth
 from airflow_provider_jobcleanup.exceptions import (
     ApiError,
@@ -66,14 +74,7 @@ from airflow_provider_jobcleanup.hooks.batching import send_bisecting
 from airflow_provider_jobcleanup.hooks.paging import Page, select_matching, walk_pages
 from airflow_provider_jobcleanup.models import DeletionReport, JobFilter, JobInfo, JobStatus
 from airflow_provider_jobcleanup.secrets import mask
-from airflow_provider_jobcleanup.transport import (
-    Answer,
-    ApiTransport,
-    error_fields,
-    error_from_status,
-    json_or_none,
-    parse_retry_after,
-)
+from airflow_provider_jobcleanup.transport import ApiTransport
 
 API_VERSION = "2023-07-01"
 MAX_PER_CALL = 100

@@ -21,6 +21,7 @@ from typing import Any, ClassVar
 import requests
 from airflow.sdk import BaseHook, Connection
 
+from airflow_provider_jobcleanup.answers import ErrorParser
 from airflow_provider_jobcleanup.connection_settings import (
     AnswerLimits,
     RetryPolicy,
@@ -33,7 +34,7 @@ from airflow_provider_jobcleanup.exceptions import ConfigurationError, InvalidIn
 from airflow_provider_jobcleanup.job_ids import coerce_params, normalize_job_ids
 from airflow_provider_jobcleanup.models import DeletionReport, JobFilter, JobInfo, JobStatus
 from airflow_provider_jobcleanup.secrets import redact
-from airflow_provider_jobcleanup.transport import ApiTransport, ErrorParser
+from airflow_provider_jobcleanup.transport import ApiTransport
 
 
 class JobCleanupHook(BaseHook):

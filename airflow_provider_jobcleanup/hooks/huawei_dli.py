@@ -26,7 +26,15 @@ from typing import Any
 
 from pydantic import field_validator
 
-from airflow_provider_jobcleanup.answers import AnswerModel, parse_answer, read_json, unexpected, validate
+from airflow_provider_jobcleanup.answers import (
+    Answer,
+    AnswerModel,
+    json_or_none,
+    parse_answer,
+    read_json,
+    unexpected,
+    validate,
+)
 from airflow_provider_jobcleanup.exceptions import (
     ApiError,
     NotFoundError,
@@ -38,7 +46,6 @@ from airflow_provider_jobcleanup.hooks.huaweicloud import HuaweiCloudHook
 from airflow_provider_jobcleanup.hooks.paging import Page, select_matching, states_from_pages, walk_pages
 from airflow_provider_jobcleanup.job_ids import chunks
 from airflow_provider_jobcleanup.models import DeletionReport, JobFilter, JobInfo, JobStatus
-from airflow_provider_jobcleanup.transport import Answer, json_or_none
 
 JOB_NOT_FOUND = {"DLI.16001"}
 RETRYABLE = {"DLI.0999"}

@@ -22,7 +22,7 @@ from typing import Any
 
 from pydantic import field_validator
 
-from airflow_provider_jobcleanup.answers import AnswerModel, expect_empty_or_json, parse_answer, unexpected
+from airflow_provider_jobcleanup.answers import Answer, AnswerModel, expect_empty_or_json, parse_answer, unexpected
 from airflow_provider_jobcleanup.exceptions import (
     ApiError,
     InvalidInputError,
@@ -37,7 +37,6 @@ from airflow_provider_jobcleanup.hooks.huaweicloud import HuaweiCloudHook
 from airflow_provider_jobcleanup.hooks.paging import Page, select_matching, states_from_pages, walk_pages
 from airflow_provider_jobcleanup.job_ids import chunks
 from airflow_provider_jobcleanup.models import DeletionReport, JobFilter, JobInfo, JobStatus
-from airflow_provider_jobcleanup.transport import Answer
 
 UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 

@@ -37,7 +37,7 @@ from datetime import datetime, timezone
 from functools import cached_property
 from typing import Any
 
-from airflow_provider_jobcleanup.answers import parse_answer, unexpected
+from airflow_provider_jobcleanup.answers import Answer, error_from_status, json_or_none, parse_answer, unexpected
 from airflow_provider_jobcleanup.exceptions import (
     ApiError,
     AuthenticationError,
@@ -56,7 +56,6 @@ from airflow_provider_jobcleanup.hooks.huawei_res_answers import (
 from airflow_provider_jobcleanup.hooks.huaweicloud import HuaweiCloudHook
 from airflow_provider_jobcleanup.hooks.paging import Listing, Page, select_matching, walk_pages
 from airflow_provider_jobcleanup.models import DeletionReport, JobFilter, JobInfo, JobStatus
-from airflow_provider_jobcleanup.transport import Answer, error_from_status, json_or_none
 
 DEFAULT_ENDPOINT = "https://res.cn-north-4.myhuaweicloud.com"
 TYPES = ("etl", "retrieval", "filter", "ranking", "nearline", "standard", "evaluation")

@@ -14,6 +14,7 @@ from typing import ClassVar
 
 import requests
 
+from airflow_provider_jobcleanup.answers import Answer, error_from_status, json_or_none
 from airflow_provider_jobcleanup.auth.huawei_iam import HuaweiIamTokenProvider
 from airflow_provider_jobcleanup.auth.token_cache import TokenAuth, TransportRef, shared_provider
 from airflow_provider_jobcleanup.exceptions import (
@@ -25,12 +26,7 @@ from airflow_provider_jobcleanup.exceptions import (
 )
 from airflow_provider_jobcleanup.hooks.base import JobCleanupHook
 from airflow_provider_jobcleanup.secrets import mask
-from airflow_provider_jobcleanup.transport import (
-    Answer,
-    ApiTransport,
-    error_from_status,
-    json_or_none,
-)
+from airflow_provider_jobcleanup.transport import ApiTransport
 
 AUTH_TYPES = ("aksk", "password")
 #: the API gateway refusing ``X-Sdk-Date`` (too far from its own clock)

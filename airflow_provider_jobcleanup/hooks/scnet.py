@@ -22,7 +22,7 @@ from datetime import datetime, timedelta, timezone
 from functools import cached_property, partial
 from typing import Any
 
-from airflow_provider_jobcleanup.answers import Model, parse_answer, unexpected
+from airflow_provider_jobcleanup.answers import Answer, Model, parse_answer, unexpected
 from airflow_provider_jobcleanup.auth.scnet_token import ScnetTokenProvider
 from airflow_provider_jobcleanup.auth.token_cache import TokenAuth, TransportRef, shared_provider
 from airflow_provider_jobcleanup.exceptions import (
@@ -39,7 +39,7 @@ from airflow_provider_jobcleanup.hooks.paging import select_matching, states_fro
 from airflow_provider_jobcleanup.job_ids import normalize_one
 from airflow_provider_jobcleanup.models import DeletionReport, JobFilter, JobInfo, JobStatus
 from airflow_provider_jobcleanup.secrets import mask
-from airflow_provider_jobcleanup.transport import Answer, ApiTransport
+from airflow_provider_jobcleanup.transport import ApiTransport
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import urlsplit
 
-from airflow_provider_jobcleanup.answers import unexpected
+from airflow_provider_jobcleanup.answers import Answer, ErrorParser, error_from_status, json_or_none, unexpected
 from airflow_provider_jobcleanup.auth.scnet_token import CODE_FROZEN, frozen_message
 from airflow_provider_jobcleanup.exceptions import (
     ApiError,
@@ -21,7 +21,6 @@ from airflow_provider_jobcleanup.exceptions import (
     PermissionDeniedError,
     TransientServiceError,
 )
-from airflow_provider_jobcleanup.transport import Answer, ErrorParser, error_from_status, json_or_none
 
 SERVICE = "scnet"
 

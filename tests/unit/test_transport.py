@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import responses
 
+from airflow_provider_jobcleanup.answers import parse_retry_after
 from airflow_provider_jobcleanup.connection_settings import RetryPolicy, check_endpoint
 from airflow_provider_jobcleanup.exceptions import (
     ApiError,
@@ -14,7 +15,7 @@ from airflow_provider_jobcleanup.exceptions import (
     ThrottledError,
     TransientServiceError,
 )
-from airflow_provider_jobcleanup.transport import ApiTransport, parse_retry_after
+from airflow_provider_jobcleanup.transport import ApiTransport
 
 URL = "https://svc.example.test/v1/jobs"
 FAST = RetryPolicy(max_attempts=4, initial_wait=0.001, max_wait=0.002, jitter=0.0)
