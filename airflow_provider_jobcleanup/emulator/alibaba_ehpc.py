@@ -125,7 +125,9 @@ class Signatures:
     def check(self, request: Request) -> Response | None:
         fields = acs3.parse_authorization(request.header("authorization") or "")
         if fields is None:
-            return _error(400, "IncompleteSignature", "The request signature does not conform to Aliyun standards.")
+            return _error(
+                400, "IncompleteSignature", "The request signature does not conform to Aliyun standards."
+            )
         identity = self.emulator.credentials.alibaba
         access_key = fields["Credential"]
         if access_key == identity.access_key_id:
@@ -144,7 +146,9 @@ class Signatures:
         present = {name: request.header(name) for name in signed}
         needed = set(REQUIRED_SIGNED) | {h for h in request.headers if h.startswith("x-acs-")}
         if not needed <= set(signed) or any(v is None for v in present.values()):
-            return _error(400, "IncompleteSignature", "The request signature does not conform to Aliyun standards.")
+            return _error(
+                400, "IncompleteSignature", "The request signature does not conform to Aliyun standards."
+            )
         if (denied := self._check_date_and_nonce(request)) is not None:
             return denied
         payload = acs3.body_sha256(request.body)
@@ -156,15 +160,21 @@ class Signatures:
             payload,
         )
         expected = acs3.signature(secret, text)
-        if request.header("x-acs-content-sha256") != payload or not hmac.compare_digest(expected, fields["Signature"]):
-            return _error(400, "SignatureDoesNotMatch", "Specified signature is not matched with our calculation.")
+        if request.header("x-acs-content-sha256") != payload or not hmac.compare_digest(
+            expected, fields["Signature"]
+        ):
+            return _error(
+                400, "SignatureDoesNotMatch", "Specified signature is not matched with our calculation."
+            )
         return None
 
     def _check_date_and_nonce(self, request: Request) -> Response | None:
         try:
             sent = datetime.strptime(request.header("x-acs-date") or "", acs3.DATE_FORMAT)
         except ValueError:
-            return _error(400, "InvalidTimeStamp.Format", "Specified time stamp or date value is not well formatted.")
+            return _error(
+                400, "InvalidTimeStamp.Format", "Specified time stamp or date value is not well formatted."
+            )
         skew = float(self.emulator.config.get("ehpc_max_skew_seconds", MAX_SKEW_SECONDS))
         if abs(sent.replace(tzinfo=timezone.utc).timestamp() - time.time()) > skew:
             return _error(400, "InvalidTimeStamp.Expired", "Specified time stamp or date value is expired.")
@@ -278,7 +288,9 @@ class EhpcApi:
         if (
             not isinstance(indexes, list)
             or not indexes
-            or not all(isinstance(i, int) and not isinstance(i, bool) and str(i) in executors for i in indexes)
+            or not all(
+                isinstance(i, int) and not isinstance(i, bool) and str(i) in executors for i in indexes
+            )
         ):
             raise ValueError("JobSpec.TaskSpec.ArrayIndex")
         return task["TaskName"], [str(i) for i in indexes]
@@ -445,7 +457,9 @@ def _shape(request: Request, kind: str) -> Response:
     """Fault-injection answers as E-HPC sends them: throttling is HTTP 400 with a millisecond retry hint."""
     if kind == "throttle":
         return _error(400, "Throttling.User", "Request was denied due to user flow control.")
-    return _error(503, "ServiceUnavailable", "The request has failed due to a temporary failure of the server.")
+    return _error(
+        503, "ServiceUnavailable", "The request has failed due to a temporary failure of the server."
+    )
 
 
 def register(emulator: Emulator) -> None:

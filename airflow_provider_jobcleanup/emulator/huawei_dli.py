@@ -36,7 +36,9 @@ PREFIX = r"/v1\.0/(?P<project_id>[^/]+)/streaming/jobs"
 
 
 def _error(status: int, code: str, message: str) -> Response:
-    return Response(status, {"error_code": code, "error_msg": message}, headers={"X-Request-Id": secrets.token_hex(16)})
+    return Response(
+        status, {"error_code": code, "error_msg": message}, headers={"X-Request-Id": secrets.token_hex(16)}
+    )
 
 
 def _is_int(value: Any) -> bool:
@@ -61,7 +63,9 @@ class DliApi:
                 400, "DLI.0001", "Parameter check errors occur: job_ids must be a non-empty list of integers."
             )
         if len(ids) > MAX_BATCH:
-            return _error(400, "DLI.0001", f"Parameter check errors occur: at most {MAX_BATCH} job_ids per request.")
+            return _error(
+                400, "DLI.0001", f"Parameter check errors occur: at most {MAX_BATCH} job_ids per request."
+            )
         with self.store.lock:
             jobs = []
             for job_id in ids:
@@ -109,7 +113,9 @@ class DliApi:
         except ValueError:
             return _error(400, "DLI.0001", "Parameter check errors occur: limit and offset must be integers.")
         if not 0 <= limit <= MAX_PAGE or offset < 0:
-            return _error(400, "DLI.0001", f"Parameter check errors occur: limit must be 0..{MAX_PAGE}, offset >= 0.")
+            return _error(
+                400, "DLI.0001", f"Parameter check errors occur: limit must be 0..{MAX_PAGE}, offset >= 0."
+            )
         filters = {key: query.get(key) for key in ("status", "job_type", "queue_name", "user_name")}
         name = query.get("name")
 

@@ -86,7 +86,9 @@ class ResApi:
             if job is None or job.attrs.get("type") != job_type:
                 return _invalid("job_id", f"job {job_id} of type {job_type} does not exist")
             if job.state in BUSY_STATES:
-                return _error(400, "RES.1024", f"Operation on the job ({job_id}) is forbidden: it is {job.state}")
+                return _error(
+                    400, "RES.1024", f"Operation on the job ({job_id}) is forbidden: it is {job.state}"
+                )
             self.store.mark_deleted(job)
         return Response(200, {"is_success": True, "message": "Succeed to delete train log."})
 
@@ -127,7 +129,9 @@ class ResApi:
 
         jobs = sorted(self.store.select(SERVICE, keep), key=lambda j: j.created_at, reverse=True)
         window = jobs[(page - 1) * size : page * size]
-        return Response(200, {"is_success": True, "jobs": [_render(j) for j in window], "total_items": len(jobs)})
+        return Response(
+            200, {"is_success": True, "jobs": [_render(j) for j in window], "total_items": len(jobs)}
+        )
 
 
 def _render(job: EmulatedJob) -> dict[str, Any]:

@@ -86,13 +86,17 @@ class AkSkVerifier:
         except ValueError:
             return _denied("verify aksk signature fail, X-Sdk-Date is missing or malformed")
         if abs(datetime.now(timezone.utc) - when) > MAX_SKEW:
-            return _denied("verify aksk signature fail, X-Sdk-Date is more than 15 minutes from the server time")
+            return _denied(
+                "verify aksk signature fail, X-Sdk-Date is more than 15 minutes from the server time"
+            )
         if "host" not in signed or "x-sdk-date" not in signed:
             return _denied("verify aksk signature fail, host and x-sdk-date must be signed")
         expected = signature(
             secret_key,
             sdk_date,
-            canonical_request(request.method, request.path, request.query_pairs, request.headers, signed, request.body),
+            canonical_request(
+                request.method, request.path, request.query_pairs, request.headers, signed, request.body
+            ),
         )
         if not hmac.compare_digest(expected, sig):
             return _denied("verify aksk signature fail")
@@ -100,7 +104,9 @@ class AkSkVerifier:
         if not header_project:
             return _denied("X-Project-Id is required for this project-level API")
         if header_project != project_id or project_id != self.identity.project_id:
-            return gateway_error(403, "APIGW.0302", "The project in X-Project-Id does not match the project in the URL")
+            return gateway_error(
+                403, "APIGW.0302", "The project in X-Project-Id does not match the project in the URL"
+            )
         return None
 
 

@@ -176,7 +176,9 @@ class ScnetHpc:
         return self._page(query, self.store.select(SERVICE, keep), _history_item)
 
     @staticmethod
-    def _page(query: dict[str, str], jobs: list[EmulatedJob], render: Callable[[EmulatedJob], dict]) -> Response:
+    def _page(
+        query: dict[str, str], jobs: list[EmulatedJob], render: Callable[[EmulatedJob], dict]
+    ) -> Response:
         try:
             start, limit = int(query.get("start", 0)), int(query.get("limit", 25))
         except ValueError:
@@ -191,7 +193,11 @@ class ScnetHpc:
         if not manager:
             return code_error("10003", "参数不全: strJobManagerID")
         job = self.store.get(SERVICE, request.params["job_id"])
-        if job is None or str(job.attrs.get("job_manager_id")) != manager or not self._in_realtime(job, time.time()):
+        if (
+            job is None
+            or str(job.attrs.get("job_manager_id")) != manager
+            or not self._in_realtime(job, time.time())
+        ):
             return code_error("10004", f"作业不存在 (job {request.params['job_id']} does not exist)")
         return ok({**_realtime_item(job), "jobManagerId": manager, "workDir": job.attrs.get("work_dir", "~")})
 
@@ -205,7 +211,9 @@ class ScnetHpc:
             return code_error("10003", "参数不全: strJobInfoMap")
         entries = _parse_info_map(raw)
         if entries is None:
-            return code_error("10004", "参数无效: strJobInfoMap must be managerId,user:jobId: entries joined by ;")
+            return code_error(
+                "10004", "参数无效: strJobInfoMap must be managerId,user:jobId: entries joined by ;"
+            )
         caller = self.tokens.identity.compute_user
         results: dict[str, dict[str, list[str]]] = {}
         now = time.time()

@@ -101,7 +101,10 @@ class ScnetTokens:
         return token
 
     def _all_regions(self) -> list[dict[str, Any]]:
-        return [{"clusterId": cid, "clusterName": name, "token": self._issue(cid, name)} for cid, name in self.regions]
+        return [
+            {"clusterId": cid, "clusterName": name, "token": self._issue(cid, name)}
+            for cid, name in self.regions
+        ]
 
     # ------------------------------------------------------------------ routes
     def login_password(self, request: Request) -> Response:
@@ -134,7 +137,9 @@ class ScnetTokens:
         if issued is None:
             return code_error("10008", "token 无效 (invalid token)")
         if time.time() > issued.expires + self._setting("scnet_renew_window", 86400):
-            return code_error("10008", "token 已过期超过续约期限,请重新获取 (too late to renew; log in again)")
+            return code_error(
+                "10008", "token 已过期超过续约期限,请重新获取 (too late to renew; log in again)"
+            )
         if (frozen := self.frozen_error()) is not None:
             return frozen
         new = self._issue(issued.cluster_id, issued.cluster_name)
