@@ -254,6 +254,13 @@ def make_hook(case: Case, url: str, *, profile: str | None = None, fresh_tokens:
     return get_cleanup_hook(conn_id, case.service, connection=airflow_connection(spec, conn_id))
 
 
+def prime(hook: Any) -> None:
+    """Authenticate and discover what a hook discovers lazily (SCNet: login, center, cluster), so that the
+    calls counted next are only status or delete calls."""
+    if hook.service == "scnet":
+        _ = (hook.hpc_url, hook.default_job_manager_id, hook.cluster_user)
+
+
 def seed(admin: EmulatorAdmin, case: Case, count: int) -> list[str]:
     """``count`` new deletable jobs of ``case``'s service; returns their ids."""
     ids: list[str] = []

@@ -26,6 +26,7 @@ from benchmarks.common import (
     emulator,
     load,
     make_hook,
+    prime,
     quiet_logging,
     seed,
     status_bound,
@@ -83,8 +84,7 @@ def measure(
         ids = seed(admin, case, watched)  # the newest
         hook = make_hook(case, url)
         params = hook.validate_params(case.params)
-        if service == "scnet":  # login and discovery, once per hook: not status calls
-            _ = (hook.hpc_url, hook.default_job_manager_id, hook.cluster_user)
+        prime(hook)
         polls.append(poll(hook, admin, service, ids, params, "present", listed))
         report = hook.delete_jobs(ids, **params)
         if len(report.deleted) != watched:

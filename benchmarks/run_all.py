@@ -110,7 +110,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
         step("2. Wall time (0 and 30 ms per request)", run_throughput)
         step("6. 100,000-job report", lambda: [memory.table(memory.measure(url, 5_000 if quick else 100_000))])
-    step("5. DAG-parse import cost", lambda: [import_cost.table(import_cost.measure(repeats=3 if quick else 5))])
+    step("5. DAG-parse import cost", lambda: [import_cost.table(import_cost.measure(repeats=1 if quick else 3))])
 
     overview = summary(dict(sorted(results.items())))
     print(overview.render(), flush=True)
