@@ -223,11 +223,13 @@ def tables(points: Sequence[Point]) -> list[Table]:
     limit.notes.append(
         "API calls: as the emulator counted them in the highest-latency run (the same at every latency); "
         "status = the look before the delete (which jobs exist). The limit counts every call as one latency, "
-        "deletes divided by the calls in flight; the rest of the wall time is client and emulator work"
+        "deletes divided by the calls in flight. What exceeds it is the work the same run does at 0 ms (client "
+        "and emulator CPU, on the same shared cores: compare the 0 ms column)"
     )
     loops.notes.append(
-        "loop = a kept-alive requests.Session (or the SDK client) sending one delete per job, signed with the "
-        "provider's signer (the faster way to hand-write it); a loop does not look before deleting. "
+        "loop = a kept-alive requests.Session sending one delete per job, signed with the provider's signer (the "
+        "faster way to hand-write it), or the official SDK client making one delete call per job; a loop does "
+        "not look before deleting. "
         "'measured on S, scaled': the loop ran on S jobs; its setup once plus its loop time x N / S"
     )
     return [limit, loops]

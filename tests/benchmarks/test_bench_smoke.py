@@ -87,6 +87,7 @@ def test_trigger_load_polls_within_the_bound_and_every_trigger_succeeds(emulator
         assert stats["polls"] >= 3, service
         assert stats["calls"] == stats["emulator_status_calls"], service
         assert stats["max_per_poll"] <= stats["bound"], service
+        assert stats["max_during_delete"] <= stats["bound_during_delete"] == stats["bound"] + 8, service
     assert [t.rows for t in trigger_load.tables([figures])]
 
 
