@@ -343,3 +343,14 @@ def test_stale_request_date_is_refused(emulator, emulator_url):
 
 def test_identity_is_the_documented_demo_one():
     assert IDENTITY.access_key_id.startswith("LTAI")
+
+
+def test_a_delete_refused_with_an_unknown_code_is_a_failure_never_already_gone(emulator, emulator_url):
+    [good] = emulator.seed("ehpc", 1, state="Failed")
+    [refused] = emulator.seed("ehpc", 1, state="Failed", attrs={"fail_delete": "Job.Vanished"})
+
+    report = make_hook(emulator_url, max_attempts=2).delete_jobs([good, refused])
+
+    assert report.deleted == [good] and report.already_gone == []
+    assert list(report.failed) == [refused] and "Job.Vanished" in report.failed[refused]
+    assert emulator.live_ids("ehpc") == {refused}
