@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test demo lint emulator clean chaos bench
+.PHONY: install test demo lint emulator clean chaos bench mutation
 
 $(STAMP): pyproject.toml
 	@echo "==> creating $(VENV) and installing the provider with its test tools (first run takes a few minutes)"
@@ -35,6 +35,17 @@ chaos: $(STAMP)
 # writes benchmarks/throughput.png and benchmarks/last_run.md. BENCH_ARGS=--quick for a one-minute smoke run.
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run_all $(BENCH_ARGS)
+
+# Mutation testing of the safety core (tests/mutation_plan.py; about 30 minutes on 2 cores; not run by CI).
+# MUTANTS= narrows it to mutant name patterns, e.g. MUTANTS='airflow_provider_jobcleanup.job_ids.*'.
+# Prints the statuses, the surviving mutants and the score; mutants/ and its temporary files are removed.
+MUTANTS ?= $(shell cd tests && $(PYTHON) -c 'import mutation_plan; print(" ".join(mutation_plan.patterns()))')
+mutation: $(STAMP)
+	$(BIN)/pip install --quiet --disable-pip-version-check 'mutmut>=3.8,<4' 2>&1 | { grep -v '^WARNING: Location' || true; }
+	rm -rf mutants .mutation-tmp && mkdir .mutation-tmp
+	TMPDIR=$(CURDIR)/.mutation-tmp $(BIN)/mutmut run $(foreach m,$(MUTANTS),'$(m)') > .mutation-tmp/run.log 2>&1 \
+		|| { tail -40 .mutation-tmp/run.log; rm -rf mutants .mutation-tmp; exit 1; }
+	$(BIN)/python -m tests.mutation_report; status=$$?; rm -rf mutants .mutation-tmp; exit $$status
 
 emulator: $(STAMP)
 	$(BIN)/jobcleanup-emulator --host 127.0.0.1 --port 8765

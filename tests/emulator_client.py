@@ -34,7 +34,8 @@ class EmulatorProcess:
             [sys.executable, "-m", module, "--host", "127.0.0.1", "--port", str(self.port)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            # under mutation testing the emulator (which shares the signers) always runs the unmutated code
+            env={**{k: v for k, v in os.environ.items() if k != "MUTANT_UNDER_TEST"}, "PYTHONUNBUFFERED": "1"},
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
