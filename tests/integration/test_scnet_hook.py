@@ -167,7 +167,7 @@ def test_aksk_login(emulator):
 def test_wrong_password_is_a_clear_error_and_nothing_is_deleted(emulator):
     targets = emulator.seed("scnet", 1)
     spec = scnet_password_connection(emulator.url)
-    spec["password"] = "wrong"
+    spec["password"] = "Not-The-Password-7"  # a distinctive value: it is masked from then on
     with pytest.raises(AuthenticationError, match=f"password login of user '{IDENTITY.user}'"):
         _hook(spec).delete_jobs(targets)
     stats = emulator.stats()
