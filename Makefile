@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test demo lint emulator clean chaos bench mutation
+.PHONY: install test demo lint emulator clean chaos bench mutation mutation-clean
 
 $(STAMP): pyproject.toml
 	@echo "==> creating $(VENV) and installing the provider with its test tools (first run takes a few minutes)"
@@ -44,8 +44,16 @@ mutation: $(STAMP)
 	$(BIN)/pip install --quiet --disable-pip-version-check 'mutmut>=3.8,<4' 2>&1 | { grep -v '^WARNING: Location' || true; }
 	rm -rf mutants .mutation-tmp && mkdir .mutation-tmp
 	TMPDIR=$(CURDIR)/.mutation-tmp $(BIN)/mutmut run $(foreach m,$(MUTANTS),'$(m)') > .mutation-tmp/run.log 2>&1 \
-		|| { tail -40 .mutation-tmp/run.log; rm -rf mutants .mutation-tmp; exit 1; }
-	$(BIN)/python -m tests.mutation_report; status=$$?; rm -rf mutants .mutation-tmp; exit $$status
+		|| { tail -40 .mutation-tmp/run.log; $(MAKE) --no-print-directory mutation-clean; exit 1; }
+	$(BIN)/python -m tests.mutation_report; status=$$?; $(MAKE) --no-print-directory mutation-clean; exit $$status
+
+# A mutant run that mutmut kills on timeout cannot stop the emulator its test session started: stop every
+# process still running in mutants/ (by pid), then remove the mutation files.
+mutation-clean:
+	@for proc in /proc/[0-9]*; do \
+		if [ "$$(readlink $$proc/cwd 2>/dev/null)" = "$(CURDIR)/mutants" ]; then kill $${proc#/proc/} 2>/dev/null || true; fi; \
+	done
+	rm -rf mutants .mutation-tmp
 
 emulator: $(STAMP)
 	$(BIN)/jobcleanup-emulator --host 127.0.0.1 --port 8765
