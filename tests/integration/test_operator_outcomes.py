@@ -12,11 +12,8 @@ from airflow.sdk.exceptions import AirflowSkipException
 
 from airflow_provider_jobcleanup.exceptions import AuthenticationError, JobCleanupError
 from airflow_provider_jobcleanup.models import DeletionReport
-from airflow_provider_jobcleanup.operators.batch_delete import (
-    BatchDeleteJobsOperator,
-    _failure_message,
-    _preview,
-)
+from airflow_provider_jobcleanup.operators.batch_delete import BatchDeleteJobsOperator, _failure_message
+from airflow_provider_jobcleanup.progress import preview
 from airflow_provider_jobcleanup.sensors.jobs_gone import JobsGoneSensor
 from tests.profiles.scnet import scnet_password_connection
 
@@ -106,11 +103,11 @@ def test_the_sensor_returns_the_trigger_s_event_as_its_xcom():
 
 
 def test_the_failure_message_and_preview_name_jobs_up_to_their_limits():
-    assert _preview([str(i) for i in range(3)]) == "0, 1, 2"
-    assert _preview([str(i) for i in range(22)], limit=20) == ", ".join(str(i) for i in range(20)) + (
+    assert preview([str(i) for i in range(3)]) == "0, 1, 2"
+    assert preview([str(i) for i in range(22)], limit=20) == ", ".join(str(i) for i in range(20)) + (
         " ... and 2 more"
     )
-    assert _preview([str(i) for i in range(20)]) == ", ".join(str(i) for i in range(20))
+    assert preview([str(i) for i in range(20)]) == ", ".join(str(i) for i in range(20))
     report = DeletionReport(service="mrs", requested=[f"j{i}" for i in range(25)])
     report.deleted = ["j0"]
     report.already_gone = ["j1", "j2"]
