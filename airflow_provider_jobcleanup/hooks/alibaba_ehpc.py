@@ -131,7 +131,6 @@ class EhpcHook(JobCleanupHook):
     job_id_pattern = JOB_ID
     job_id_description = JOB_ID_DESCRIPTION
     job_id_allow_int = False
-    param_names = ("task_spec", "executor_ids", "job_scheduler")
     #: job ``Status`` values (E-HPC Instant API reference)
     states = STATES
 

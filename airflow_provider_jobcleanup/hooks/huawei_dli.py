@@ -136,7 +136,6 @@ class DliHook(HuaweiCloudHook):
     job_id_pattern = re.compile(r"[1-9][0-9]{0,18}")
     job_id_description = "a positive integer Flink job id such as 12 (an int or a string of digits)"
     job_id_allow_int = True
-    param_names = ()
     #: Flink job ``status`` values (DLI API reference)
     states = (
         "job_init", "job_submitting", "job_submit_fail", "job_running", "job_running_exception",

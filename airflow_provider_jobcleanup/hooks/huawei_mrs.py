@@ -88,7 +88,6 @@ class MrsHook(HuaweiCloudHook):
     job_id_pattern = UUID
     job_id_description = "a job execution UUID such as 3c7a5a6e-2f0b-4d6b-9d0e-0f4b5c1e2a7d"
     job_id_allow_int = False
-    param_names = ("cluster_id", "kill_running")
     #: ``job_state`` values (MRS API reference)
     states = ("FAILED", "KILLED", "NEW", "NEW_SAVING", "SUBMITTED", "ACCEPTED", "RUNNING", "FINISHED")
 
@@ -98,12 +97,8 @@ class MrsHook(HuaweiCloudHook):
 
     def validate_params(self, params: Mapping[str, Any] | str) -> dict[str, Any]:
         params = super().validate_params(params)
-        cluster_id = params.get("cluster_id")
-        if not isinstance(cluster_id, str) or not UUID.fullmatch(cluster_id):
-            raise InvalidInputError(f"mrs needs cluster_id, the MRS cluster UUID; got {cluster_id!r}")
-        kill = params.setdefault("kill_running", False)
-        if not isinstance(kill, bool):
-            raise InvalidInputError(f"kill_running must be true or false, got {kill!r}")
+        if not UUID.fullmatch(params["cluster_id"]):
+            raise InvalidInputError(f"mrs needs cluster_id, the MRS cluster UUID; got {params['cluster_id']!r}")
         return params
 
     def parse_error(self, response: Answer) -> ApiError | None:

@@ -56,9 +56,10 @@ from airflow_provider_jobcleanup.hooks.huawei_res_answers import (
 from airflow_provider_jobcleanup.hooks.huaweicloud import HuaweiCloudHook
 from airflow_provider_jobcleanup.hooks.paging import Listing, Page, select_matching, walk_pages
 from airflow_provider_jobcleanup.models import DeletionReport, JobFilter, JobInfo, JobStatus
+from airflow_provider_jobcleanup.specs import SERVICES
 
 DEFAULT_ENDPOINT = "https://res.cn-north-4.myhuaweicloud.com"
-TYPES = ("etl", "retrieval", "filter", "ranking", "nearline", "standard", "evaluation")
+TYPES = SERVICES["res"].param("type").choices
 NEEDS_OFFLINE_PLATFORM = ("etl", "retrieval", "filter", "standard")
 OFFLINE_PLATFORM_FIELDS = {"platform", "platform_parameter", "config_load_path", "computing_resource"}
 NOT_FOUND_CODES = {"RES.1001"}
@@ -80,7 +81,6 @@ class ResHook(HuaweiCloudHook):
     #: the doc says 1-20 characters but its own example id has 32: up to 64 are accepted
     job_id_description = "1-64 letters, digits, '-' or '_'"
     job_id_allow_int = False
-    param_names = ("type", "offline_platform")
     #: ``job_status`` values [INF: RES does not document them; these are the ones its console shows]
     states = ("STARTING", "RUNNING", "SUCCEEDED", "FAILED", "STOPPED")
 
@@ -100,9 +100,7 @@ class ResHook(HuaweiCloudHook):
     # ----------------------------------------------------------------- validation
     def validate_params(self, params: Mapping[str, Any] | str) -> dict[str, Any]:
         params = super().validate_params(params)
-        job_type = params.get("type")
-        if job_type not in TYPES:
-            raise InvalidInputError(f"res needs type, one of {list(TYPES)}; got {job_type!r}")
+        job_type = params["type"]
         platform = params.get("offline_platform")
         if platform is None:
             if job_type in NEEDS_OFFLINE_PLATFORM:

@@ -99,7 +99,6 @@ class ScnetHook(JobCleanupHook):
         "prefixed by its cluster user as alice:35918"
     )
     job_id_allow_int = True
-    param_names = ("job_manager_id", "user", "job_managers")
     #: scheduler job states (SCNet job query reference; ``statT``/``statDE`` seen in clients)
     states = ("statR", "statQ", "statH", "statS", "statE", "statC", "statW", "statX", "statT", "statDE")
 
@@ -223,7 +222,7 @@ class ScnetHook(JobCleanupHook):
         if params.get("job_manager_id") is not None:
             params["job_manager_id"] = _manager_id(params["job_manager_id"], "job_manager_id")
         user = params.get("user")
-        if user is not None and (not isinstance(user, str) or not proto.USER_NAME.fullmatch(user)):
+        if user is not None and not proto.USER_NAME.fullmatch(user):
             raise InvalidInputError(f"user must be a cluster user name such as 'alice', got {user!r}")
         if params.get("job_managers") is not None:
             params["job_managers"] = self._validate_job_managers(params["job_managers"])
