@@ -192,18 +192,18 @@ class JobCleanupHook(BaseHook):
             present = ids
             if self.look_before_delete:
                 states = self.get_job_states(ids, **checked)
-                report.already_gone.extend(job_id for job_id in ids if states[job_id].gone)
+                report.record_gone(job_id for job_id in ids if states[job_id].gone)
                 present = [job_id for job_id in ids if not states[job_id].gone]
             if present:
                 self._delete(present, checked, report)
         except Exception as err:
             reason = f"not deleted, or not confirmed deleted: the run stopped at: {redact(str(err))}"
             for job_id in report.unaccounted:
-                report.failed[job_id] = reason
+                report.record_failed(job_id, reason)
             err.report = self.finish_report(report)  # type: ignore[attr-defined]
             raise
         for job_id in report.unaccounted:  # a job must never vanish from the report
-            report.failed[job_id] = "no outcome was recorded for this job"
+            report.record_failed(job_id, "no outcome was recorded for this job")
         return self.finish_report(report)
 
     def dry_run_report(self, job_ids: Any, **params: Any) -> DeletionReport:

@@ -31,11 +31,11 @@ from airflow_provider_jobcleanup.exceptions import (
     TransientServiceError,
     ends_run,
 )
-from airflow_provider_jobcleanup.hooks.batching import send_bisecting
+from airflow_provider_jobcleanup.hooks.batching import chunks, send_bisecting
 from airflow_provider_jobcleanup.hooks.huawei_dli import DliHook
 from airflow_provider_jobcleanup.hooks.huaweicloud import HuaweiCloudHook
 from airflow_provider_jobcleanup.hooks.paging import Page, select_matching, states_from_pages, walk_pages
-from airflow_provider_jobcleanup.job_ids import chunks
+from airflow_provider_jobcleanup.hooks.times import epoch_ms
 from airflow_provider_jobcleanup.models import DeletionReport, JobFilter, JobInfo, JobStatus
 
 UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
@@ -131,18 +131,18 @@ class MrsHook(HuaweiCloudHook):
             if err.error_code in CLUSTER_NOT_FOUND:
                 raise err  # a wrong cluster id: every job would fail the same way
             if isinstance(err, NotFoundError):
-                report.already_gone.extend(batch)
+                report.record_gone(batch)
             elif isinstance(err, JobBusyError) and kill_running and len(batch) == 1:
                 self._kill_then_delete(batch[0], cluster_id, report)
             else:
                 for job_id in batch:
-                    report.failed[job_id] = str(err)
+                    report.record_failed(job_id, str(err))
 
         for chunk in chunks(job_ids, self.batch_limit):
             send_bisecting(
                 chunk,
                 send,
-                on_success=lambda batch, _: report.deleted.extend(batch),
+                on_success=lambda batch, _: report.record_deleted(batch),
                 on_failure=failed,
                 should_split=lambda err: not err.retryable and err.error_code not in CLUSTER_NOT_FOUND,
             )
@@ -163,13 +163,13 @@ class MrsHook(HuaweiCloudHook):
             expect_empty_or_json(answer, self.service, "kill job execution")
             self._send_delete(cluster_id, [job_id])
         except NotFoundError:
-            report.already_gone.append(job_id)
+            report.record_gone([job_id])
         except ApiError as err:
             if ends_run(err):
                 raise
-            report.failed[job_id] = f"kill then delete failed: {err}"
+            report.record_failed(job_id, f"kill then delete failed: {err}")
         else:
-            report.deleted.append(job_id)
+            report.record_deleted([job_id])
 
     # ----------------------------------------------------------------- status
     def get_job_states(self, job_ids: Sequence[str], **params: Any) -> dict[str, JobStatus]:
@@ -241,6 +241,4 @@ class MrsHook(HuaweiCloudHook):
 
 
 def _job_info(job: MrsJobRow) -> JobInfo:
-    submitted = job.submitted_time
-    created = datetime.fromtimestamp(submitted / 1000, timezone.utc) if submitted else None
-    return JobInfo(job_id=job.job_id, state=job.job_state, name=job.job_name, created_at=created)
+    return JobInfo(job_id=job.job_id, state=job.job_state, name=job.job_name, created_at=epoch_ms(job.submitted_time))

@@ -5,6 +5,7 @@ provider info; and the checks every hook runs from the declaration."""
 from __future__ import annotations
 
 import inspect
+from pathlib import Path
 
 import pytest
 
@@ -16,6 +17,7 @@ from airflow_provider_jobcleanup.sensors.jobs_gone import JobsGoneSensor
 from airflow_provider_jobcleanup.specs import SERVICES, SINGLE_SERVICE_CONN_TYPES, Param, ServiceSpec, conn_types
 from tests.profiles import all_profiles
 
+TESTS = Path(__file__).resolve().parents[1]
 SPECS = sorted(SERVICES.values(), key=lambda spec: spec.name)
 
 
@@ -32,6 +34,7 @@ def test_each_declared_service_has_everything_it_needs(spec: ServiceSpec, emulat
     assert hook.__module__ == spec.hook_module
     assert spec.name in emulated_services, f"{spec.emulator_module} registers no route for {spec.name!r}"
     assert spec.name in {profile.service for profile in all_profiles()}, f"no tests/profiles entry for {spec.name}"
+    assert (TESTS / "hostile" / f"test_{spec.name}.py").is_file(), f"no tests/hostile/test_{spec.name}.py"
     for task_class in (BatchDeleteJobsOperator, JobsGoneSensor):
         parameters = inspect.signature(task_class.__init__).parameters
         for name in spec.param_names:
