@@ -79,6 +79,7 @@ def test_a_connection_saved_by_the_ui_form_works(emulator):
     from tests.profiles.huawei import aksk_connection
 
     spec = aksk_connection(emulator.url)
-    spec["extra"] = {**dict.fromkeys(CONNECTION_FORMS["huaweicloud"]["conn-fields"]), **spec["extra"], "read_timeout": None}
+    shown = dict.fromkeys(CONNECTION_FORMS["huaweicloud"]["conn-fields"])
+    spec["extra"] = {**shown, **spec["extra"], "read_timeout": None}
     ok, message = MrsHook(connection=Connection(conn_id="hw", **_fields(spec))).test_connection()
     assert ok, message
