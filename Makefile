@@ -50,8 +50,10 @@ demo: $(STAMP)
 chaos: $(STAMP)
 	$(BIN)/python -m chaos.run
 
-# Benchmarks: every figure next to its comparison, measured in this run (about 5 minutes on 2 cores);
-# writes benchmarks/throughput.png and benchmarks/last_run.md. BENCH_ARGS=--quick for a one-minute smoke run.
+# Benchmarks: every figure next to its comparison, at 0 ms and at 30 ms of emulated latency per request, measured
+# in this run (about 10 minutes on 2 cores); writes benchmarks/throughput.png and benchmarks/last_run.md.
+# BENCH_ARGS=--quick for a smoke run (small sizes, a few minutes); BENCH_ARGS="--results benchmarks/RESULTS.md"
+# also rewrites the tables of RESULTS.md.
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run_all $(BENCH_ARGS)
 

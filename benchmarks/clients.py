@@ -1,25 +1,20 @@
-"""The comparisons: what the provider's hooks are measured against.
+"""The comparisons: the one-request-per-job loop users write by hand.
 
-* :func:`naive_delete`: the hand-rolled pattern users write today: one request per job, in a loop, with
-  ``requests`` (a kept-alive ``requests.Session``, which is the *faster* way to write it; ``requests.post``
-  per job would open a connection per job). Request signing is unavoidable on the wire, so the loop signs
-  with the provider's signer classes (standing in for the vendor's copy-paste signer sample).
-* :func:`record` / :func:`replay`: the floor: the very requests the hook sent (authentication and discovery
-  included), captured on the wire and sent again, already signed, with the same concurrency (RES: 8): no
-  retry, no signing, no error parsing, no report. Two bare clients: a ``requests.Session`` sending the
-  prepared requests (the HTTP library the provider uses, nothing of the provider on top), and raw
-  ``http.client`` keep-alive connections (not even ``requests``).
-* :func:`sdk_delete`: the official SDKs (``huaweicloudsdkmrs``, ``huaweicloudsdkdli``,
-  ``alibabacloud-ehpcinstant20230701``) sending the same batched deletes (100 jobs a call).
+* :func:`naive_delete`: one request per job, in a loop, with ``requests`` (a kept-alive ``requests.Session``,
+  which is the *faster* way to write it; ``requests.post`` per job would open a connection per job). Request
+  signing is unavoidable on the wire, so the loop signs with the provider's signer classes (standing in for
+  the vendor's copy-paste signer sample).
+* :func:`sdk_delete`: the same loop with the official SDK (``huaweicloudsdkmrs``, ``huaweicloudsdkdli``,
+  ``alibabacloud-ehpcinstant20230701``): one delete call per job.
+
+Both return ``(setup seconds, loop seconds)``: building the client (and, for SCNet, logging in and
+discovering the cluster) apart from the loop, so a loop measured on a sample scales linearly.
 """
 
 from __future__ import annotations
 
-import http.client
-import threading
+import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -30,110 +25,20 @@ from benchmarks.common import Case, make_hook
 SDK_SERVICES: tuple[str, ...] = ("mrs", "dli", "ehpc")
 
 
-# ----------------------------------------------------------------------------------------------- the floor
-@dataclass(frozen=True)
-class Recorded:
-    """One request as it went on the wire."""
-
-    method: str
-    url: str
-    headers: dict[str, str]
-    body: bytes | None
-    prepared: requests.PreparedRequest
-
-    @classmethod
-    def of(cls, sent: requests.PreparedRequest) -> Recorded:
-        body = sent.body.encode() if isinstance(sent.body, str) else sent.body
-        prepared = sent.copy()
-        prepared.hooks = {"response": []}  # else replaying it through requests would record it again
-        return cls(sent.method or "GET", sent.url or "", dict(sent.headers), body, prepared)  # type: ignore[arg-type]
-
-
-class Recorder:
-    """Captures every request a ``requests.Session`` sends (a response hook, so retries are seen too).
-
-    The hook only keeps a reference to the ``PreparedRequest`` that was sent (the transport builds a new one
-    per attempt and never changes it once sent); :attr:`requests` copies them afterwards, outside the measured
-    run. (The hook used to copy each request and its headers itself: work charged to the measured run.)
-    """
-
-    def __init__(self, session: requests.Session) -> None:
-        self._sent: list[requests.PreparedRequest] = []
-        self._lock = threading.Lock()
-        session.hooks["response"].append(self._hook)
-
-    def _hook(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
-        with self._lock:
-            self._sent.append(response.request)
-
-    @property
-    def requests(self) -> list[Recorded]:
-        with self._lock:
-            return [Recorded.of(sent) for sent in self._sent]
-
-
-def record(hook: Any) -> Recorder:
-    """Start capturing what ``hook`` sends."""
-    return Recorder(hook.transport.session)
-
-
-def replay(recorded: Sequence[Recorded], concurrency: int = 1, client: str = "http.client") -> int:
-    """Send ``recorded`` again, already signed, on bare keep-alive connections (``client``: ``http.client``
-    or ``requests``); returns the failures (answers that are not 2xx)."""
-    if not recorded:
-        return 0
-    slices = [list(recorded[i::concurrency]) for i in range(concurrency)]
-    run = _replay_http_client if client == "http.client" else _replay_requests
-    if concurrency == 1:
-        return run(slices[0])
-    with ThreadPoolExecutor(max_workers=concurrency) as pool:
-        return sum(pool.map(run, slices))
-
-
-def _replay_http_client(batch: list[Recorded]) -> int:
-    if not batch:
-        return 0
-    parts = urlsplit(batch[0].url)
-    connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port or 80, timeout=60)
-    failures = 0
-    try:
-        for item in batch:
-            target = urlsplit(item.url)
-            path = target.path + (f"?{target.query}" if target.query else "")
-            connection.request(item.method, path, body=item.body, headers=item.headers)
-            response = connection.getresponse()
-            response.read()
-            failures += not 200 <= response.status < 300
-    finally:
-        connection.close()
-    return failures
-
-
-def _replay_requests(batch: list[Recorded]) -> int:
-    session = requests.Session()
-    session.trust_env = False  # bare: no per-request environment scan for proxies
-    failures = 0
-    try:
-        for item in batch:
-            response = session.send(item.prepared.copy(), timeout=60)
-            failures += not 200 <= response.status_code < 300
-    finally:
-        session.close()
-    return failures
-
-
 # ----------------------------------------------------------------------------------------------- naive loop
-def naive_delete(case: Case, url: str, job_ids: Sequence[str]) -> int:
+def naive_delete(case: Case, url: str, job_ids: Sequence[str]) -> tuple[float, float]:
     """Delete ``job_ids`` one request per job, sequentially, the way a hand-written loop does; returns the
-    number of requests sent (setup included)."""
+    seconds spent setting up and in the loop."""
     builder = _NAIVE[case.service]
     session = requests.Session()
     try:
-        send, setup_calls = builder(case, url, session)
+        started = time.perf_counter()
+        send, _ = builder(case, url, session)
+        ready = time.perf_counter()
         for job_id in job_ids:
             response = send(job_id)
             response.raise_for_status()
-        return setup_calls + len(job_ids)
+        return ready - started, time.perf_counter() - ready
     finally:
         session.close()
 
@@ -241,31 +146,31 @@ def sdk_client(case: Case, url: str) -> Any:
     raise ValueError(f"no official SDK comparison for {case.service}")
 
 
-def sdk_delete(case: Case, url: str, job_ids: Sequence[str], batch: int = 100) -> int:
-    """Build the official client and delete ``job_ids`` in batches of ``batch``; returns the calls made."""
+def sdk_delete(case: Case, url: str, job_ids: Sequence[str]) -> tuple[float, float]:
+    """Build the official client and delete ``job_ids`` one call per job; returns the seconds spent building
+    the client and in the loop."""
+    started = time.perf_counter()
     client = sdk_client(case, url)
-    chunks = [list(job_ids[i : i + batch]) for i in range(0, len(job_ids), batch)]
+    ready = time.perf_counter()
     if case.service == "mrs":
         from huaweicloudsdkmrs.v2 import BatchDeleteJobsRequest, JobBatchDelete
 
-        for chunk in chunks:
+        for job_id in job_ids:
             client.batch_delete_jobs(
-                BatchDeleteJobsRequest(cluster_id=case.params["cluster_id"], body=JobBatchDelete(job_id_list=chunk))
+                BatchDeleteJobsRequest(cluster_id=case.params["cluster_id"], body=JobBatchDelete(job_id_list=[job_id]))
             )
     elif case.service == "dli":
         from huaweicloudsdkdli.v1 import BatchDeleteFlinkJobsRequest, BatchDeleteFlinkJobsRequestBody
 
-        for chunk in chunks:
+        for job_id in job_ids:
             answer = client.batch_delete_flink_jobs(
-                BatchDeleteFlinkJobsRequest(body=BatchDeleteFlinkJobsRequestBody(job_ids=[int(j) for j in chunk]))
+                BatchDeleteFlinkJobsRequest(body=BatchDeleteFlinkJobsRequestBody(job_ids=[int(job_id)]))
             )
             if any(str(item.is_success).lower() != "true" for item in answer.body):
                 raise RuntimeError("official DLI client: a job was not deleted")
     else:
         from alibabacloud_ehpcinstant20230701 import models
 
-        for chunk in chunks:
-            client.delete_jobs(
-                models.DeleteJobsRequest(job_spec=[models.DeleteJobsRequestJobSpec(job_id=j) for j in chunk])
-            )
-    return len(chunks)
+        for job_id in job_ids:
+            client.delete_jobs(models.DeleteJobsRequest(job_spec=[models.DeleteJobsRequestJobSpec(job_id=job_id)]))
+    return ready - started, time.perf_counter() - ready

@@ -11,6 +11,7 @@ from __future__ import annotations
 import atexit
 import json
 import logging
+import math
 import os
 import platform
 import shutil
@@ -43,7 +44,8 @@ if TYPE_CHECKING:
 # ----------------------------------------------------------------------------------------------- services
 @dataclass(frozen=True)
 class Case:
-    """One service as the benchmarks exercise it.
+    """One service as the benchmarks exercise it, and what its call counts may be (the one table of
+    expectations every benchmark derives its bounds from).
 
     :param service: the ``service=`` value.
     :param profile: the ``tests/profiles`` profile (service and auth mode) whose connection is used.
@@ -52,8 +54,15 @@ class Case:
     :param delete_routes: emulator stats keys of the delete call.
     :param status_routes: emulator stats keys of read-only status/list calls.
     :param setup_routes: emulator stats keys of authentication and discovery calls.
-    :param batch_limit: most jobs one delete call takes (the hook's ``batch_limit``).
+    :param batch_limit: most jobs one delete call takes: deleting N jobs is exactly ceil(N / batch_limit) calls.
+    :param setup_calls: authentication and discovery calls of ``profile`` before the first delete (exact).
     :param concurrency: requests the hook keeps in flight while deleting.
+    :param page_size: jobs one status call covers (a list page, or ids per call when ``status_by_id``).
+    :param status_by_id: status calls name the jobs (E-HPC ``ListJobs`` by id): their count follows the jobs
+        asked about, not the jobs the service lists.
+    :param gone_needs_detail: a job missing from the list is not proof it is gone (RES: another type may hold
+        the id): each one is confirmed by its own detail call.
+    :param loop_speedup: the least speedup over the one-request-per-job loop at 30 ms.
     """
 
     service: str
@@ -64,9 +73,21 @@ class Case:
     status_routes: tuple[str, ...]
     setup_routes: tuple[str, ...]
     batch_limit: int
+    setup_calls: int = 0
     concurrency: int = 1
+    page_size: int = 100
+    status_by_id: bool = False
+    gone_needs_detail: bool = False
+    loop_speedup: float = 20.0
     notes: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+#: status calls a look or a poll may make over the page count (a last empty page, a confirming call)
+STATUS_SLACK = 2
+
+#: authentication and discovery calls by auth mode, for the profiles measured besides each case's own
+PROFILE_SETUP_CALLS: dict[str, int] = {"mrs-password": 1, "dli-password": 1}
 
 
 def _cases() -> dict[str, Case]:
@@ -83,6 +104,7 @@ def _cases() -> dict[str, Case]:
             ("mrs.list", "mrs.detail"),
             ("iam.tokens",),
             100,
+            notes="AK/SK signs every request: no auth call",
         ),
         "dli": Case(
             "dli",
@@ -93,6 +115,7 @@ def _cases() -> dict[str, Case]:
             ("dli.list", "dli.detail"),
             ("iam.tokens",),
             100,
+            notes="AK/SK signs every request: no auth call",
         ),
         "res": Case(
             "res",
@@ -104,6 +127,8 @@ def _cases() -> dict[str, Case]:
             ("iam.tokens",),
             1,
             concurrency=8,
+            gone_needs_detail=True,
+            loop_speedup=7.0,
             notes="no batch delete: one job per call, 8 in flight",
         ),
         "ehpc": Case(
@@ -115,6 +140,8 @@ def _cases() -> dict[str, Case]:
             ("ehpc.ListJobs", "ehpc.ListExecutors", "ehpc.GetJob"),
             (),
             100,
+            status_by_id=True,
+            notes="ACS3 signs every request: no auth call",
         ),
         "scnet": Case(
             "scnet",
@@ -125,6 +152,7 @@ def _cases() -> dict[str, Case]:
             ("scnet.jobs", "scnet.job_detail"),
             ("scnet.tokens", "scnet.tokens_v3", "scnet.tokens_next", "scnet.center", "scnet.cluster"),
             50,
+            setup_calls=3,
             notes="login + center + cluster discovery before the deletes",
         ),
     }
@@ -132,6 +160,61 @@ def _cases() -> dict[str, Case]:
 
 CASES: dict[str, Case] = _cases()
 SERVICE_ORDER: tuple[str, ...] = ("mrs", "dli", "res", "ehpc", "scnet")
+
+
+def delete_calls(case: Case, n: int) -> int:
+    """Delete calls to delete ``n`` jobs: exactly this many."""
+    return math.ceil(n / case.batch_limit)
+
+
+def setup_calls(case: Case, profile: str | None = None) -> int:
+    """Authentication and discovery calls of ``profile`` (default: the case's own): exactly this many."""
+    return PROFILE_SETUP_CALLS.get(profile, case.setup_calls) if profile else case.setup_calls
+
+
+def status_bound(case: Case, listed: int, asked: int, *, gone: bool = False) -> int:
+    """At most this many status calls to tell whether ``asked`` jobs are gone while the service lists
+    ``listed`` jobs: one per page of the list (of the jobs asked about for ``status_by_id``), one per job
+    for jobs gone from a list whose absence proves nothing, plus :data:`STATUS_SLACK`."""
+    if case.gone_needs_detail and gone:
+        return asked + STATUS_SLACK
+    return math.ceil((asked if case.status_by_id else listed) / case.page_size) + STATUS_SLACK
+
+
+@dataclass(frozen=True)
+class Calls:
+    """Requests the emulator answered during one run, by kind."""
+
+    delete: int
+    status: int
+    setup: int
+    other: int
+
+    @property
+    def total(self) -> int:
+        return self.delete + self.status + self.setup + self.other
+
+    def describe(self) -> str:
+        parts = [f"{self.delete:,} delete", f"{self.status:,} status"]
+        if self.setup:
+            parts.append(f"{self.setup:,} auth/discovery")
+        if self.other:
+            parts.append(f"{self.other:,} other")
+        return " + ".join(parts)
+
+
+def calls_between(case: Case, before: dict[str, int], after: dict[str, int]) -> Calls:
+    deletes = route_delta(before, after, case.delete_routes)
+    status = route_delta(before, after, case.status_routes)
+    setup = route_delta(before, after, case.setup_routes)
+    total = after.get("total", 0) - before.get("total", 0)
+    return Calls(deletes, status, setup, total - deletes - status - setup)
+
+
+def limit_seconds(case: Case, calls: Calls, latency: float) -> float:
+    """The network-bound limit of a run: every call waits ``latency``; only deletes run ``concurrency`` at a
+    time (the status walk, authentication and discovery are sequential)."""
+    return latency * (calls.total - calls.delete + math.ceil(calls.delete / case.concurrency))
 
 
 def profile_connection(profile: str, url: str) -> dict[str, Any]:
@@ -171,18 +254,19 @@ def make_hook(case: Case, url: str, *, profile: str | None = None, fresh_tokens:
     return get_cleanup_hook(conn_id, case.service, connection=airflow_connection(spec, conn_id))
 
 
+def prime(hook: Any) -> None:
+    """Authenticate and discover what a hook discovers lazily (SCNet: login, center, cluster), so that the
+    calls counted next are only status or delete calls."""
+    if hook.service == "scnet":
+        _ = (hook.hpc_url, hook.default_job_manager_id, hook.cluster_user)
+
+
 def seed(admin: EmulatorAdmin, case: Case, count: int) -> list[str]:
     """``count`` new deletable jobs of ``case``'s service; returns their ids."""
     ids: list[str] = []
     while len(ids) < count:  # in slices, so one admin request stays small
         ids.extend(admin.seed(case.service, min(20_000, count - len(ids)), **case.seed_spec))
     return ids
-
-
-def reseed(admin: EmulatorAdmin, case: Case, job_ids: Sequence[str]) -> None:
-    """Make exactly these job ids exist (again), so recorded requests can be replayed against them."""
-    for start in range(0, len(job_ids), 20_000):
-        admin.seed_jobs(case.service, [{"job_id": j, **case.seed_spec} for j in job_ids[start : start + 20_000]])
 
 
 def route_delta(before: dict[str, int], after: dict[str, int], routes: Sequence[str]) -> int:
@@ -200,6 +284,32 @@ def emulator() -> Iterator[tuple[str, EmulatorAdmin]]:
         yield process.url, EmulatorAdmin(process.url)
     finally:
         process.stop()
+
+
+class LatencyAdmin:
+    """The emulator's admin client with a per-request latency that survives ``reset()`` (a reset forgets the
+    emulator's config, so it is set again after each one)."""
+
+    def __init__(self, admin: EmulatorAdmin, latency_ms: float) -> None:
+        self.admin = admin
+        self.latency_ms = latency_ms
+        admin.config(latency_ms=latency_ms)
+
+    @property
+    def latency(self) -> float:
+        """Seconds."""
+        return self.latency_ms / 1000
+
+    def reset(self) -> None:
+        self.admin.reset()
+        self.admin.config(latency_ms=self.latency_ms)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.admin, name)
+
+
+def with_latency(admin: Any, latency_ms: float) -> LatencyAdmin:
+    return LatencyAdmin(admin.admin if isinstance(admin, LatencyAdmin) else admin, latency_ms)
 
 
 def quiet_logging() -> None:

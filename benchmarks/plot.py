@@ -1,27 +1,26 @@
-"""The throughput plot: jobs deleted per second against N, one panel per service, this project next to its
-comparisons, from the points ``throughput.measure`` produced in the same run."""
+"""The throughput plot: seconds to delete N jobs per service, one panel per latency, this project next to the
+network-bound limit and the hand-written loops, from the points ``throughput.measure`` produced in the same
+run. Loop bars measured on a sample and scaled are hatched."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
 
-from benchmarks.common import machine
-from benchmarks.throughput import RUNNERS, Point
+from benchmarks.common import CASES, limit_seconds, machine
+from benchmarks.throughput import RUNNERS, Point, find
 
-STYLES: dict[str, dict[str, str]] = {
-    "jobcleanup": {"color": "#d62728", "marker": "o", "linestyle": "-"},
-    "floor (requests)": {"color": "#7f7f7f", "marker": "s", "linestyle": "--"},
-    "floor (http.client)": {"color": "#bcbd22", "marker": "^", "linestyle": ":"},
-    "naive": {"color": "#1f77b4", "marker": "v", "linestyle": "-"},
-    "official SDK": {"color": "#2ca02c", "marker": "D", "linestyle": "-."},
+COLORS: dict[str, str] = {
+    "jobcleanup": "#d62728",
+    "limit": "#7f7f7f",
+    "loop (requests)": "#1f77b4",
+    "loop (official SDK)": "#2ca02c",
 }
 LABELS = {
     "jobcleanup": "jobcleanup (this provider)",
-    "floor (requests)": "floor: bare requests replay",
-    "floor (http.client)": "floor: raw http.client replay",
-    "naive": "hand-rolled loop, 1 request/job",
-    "official SDK": "official SDK, same batches",
+    "limit": "limit: API calls x latency / concurrency",
+    "loop (requests)": "hand-written loop, requests, 1 request/job",
+    "loop (official SDK)": "hand-written loop, official SDK, 1 call/job",
 }
 
 
@@ -32,34 +31,48 @@ def plot(points: Sequence[Point], path: Path) -> Path:
     import matplotlib.pyplot as plt
 
     services = list(dict.fromkeys(p.service for p in points))
-    columns = 3
-    rows = -(-len(services) // columns)
-    fig, axes = plt.subplots(rows, columns, figsize=(5.2 * columns, 4.2 * rows), squeeze=False)
-    for ax, service in zip(axes.flat, services, strict=False):
-        for runner in RUNNERS:
-            series = sorted((p.n, p.jobs_per_second) for p in points if p.service == service and p.runner == runner)
-            if series:
-                ax.plot(*zip(*series, strict=True), label=LABELS[runner], linewidth=2, markersize=6, **STYLES[runner])
-        ax.set_xscale("log")
+    latencies = sorted({p.latency_ms for p in points})
+    n = max(p.n for p in points)
+    bars = ["jobcleanup", "limit", *RUNNERS[1:]]
+    width = 0.8 / len(bars)
+    fig, axes = plt.subplots(1, len(latencies), figsize=(7.5 * len(latencies), 5.2), squeeze=False)
+    for ax, latency_ms in zip(axes.flat, latencies, strict=True):
+        for index, bar in enumerate(bars):
+            xs, heights, hatches = [], [], []
+            for position, service in enumerate(services):
+                ours = find(points, service, "jobcleanup", latency_ms)
+                if bar == "limit":
+                    if ours is None or latency_ms == 0:
+                        continue
+                    seconds, scaled = limit_seconds(CASES[service], ours.calls, latency_ms / 1000), False
+                else:
+                    point = find(points, service, bar, latency_ms)
+                    if point is None:
+                        continue
+                    seconds, scaled = point.seconds, point.scaled
+                xs.append(position + (index - (len(bars) - 1) / 2) * width)
+                heights.append(seconds)
+                hatches.append("//" if scaled else "")
+            if xs:
+                drawn = ax.bar(xs, heights, width, color=COLORS[bar], label=LABELS[bar])
+                for patch, hatch in zip(drawn, hatches, strict=True):
+                    patch.set_hatch(hatch)
+        ax.set_xticks(range(len(services)), services)
         ax.set_yscale("log")
-        ax.set_title(f"{service}" + (" (no batch API: 1 job per call)" if service == "res" else ""), fontsize=12)
-        ax.set_xlabel("jobs deleted (N)")
-        ax.set_ylabel("jobs per second")
-        ax.grid(True, which="both", alpha=0.3)
-    spare = list(axes.flat)[len(services) :]
-    for ax in spare:
-        ax.axis("off")
-    handles, labels = next(iter(axes.flat)).get_legend_handles_labels()
+        ax.set_ylabel(f"seconds to delete {n:,} jobs (log scale)")
+        ax.set_title(f"{latency_ms:.0f} ms per request" + (" (localhost, CPU-bound)" if latency_ms == 0 else ""))
+        ax.grid(True, axis="y", which="both", alpha=0.3)
+    handles, labels = axes.flat[-1].get_legend_handles_labels()
     info = machine()
-    caption = f"{info['cpus']} CPUs, {info['cpu']}; Python {info['python']}, Airflow {info['airflow']}; {info['date']}"
-    if spare:
-        spare[0].legend(handles, labels, loc="center", fontsize=11, frameon=False)
-        spare[0].text(0.5, 0.05, caption, ha="center", fontsize=8, wrap=True, transform=spare[0].transAxes)
-    else:
-        fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=10)
-    fig.suptitle("Batch deletion throughput against the bundled emulator (higher is better)", fontsize=14)
-    fig.tight_layout()
+    fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=9, frameon=False)
+    fig.suptitle(
+        f"Deleting {n:,} jobs against the bundled emulator (lower is better; hatched: loop measured on a sample, "
+        f"scaled)\n{info['cpus']} CPUs, {info['cpu']}; Python {info['python']}, Airflow {info['airflow']}; "
+        f"{info['date']}",
+        fontsize=11,
+    )
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=100)
     plt.close(fig)
     return path

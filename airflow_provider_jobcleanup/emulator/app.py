@@ -11,9 +11,12 @@ Admin endpoints (never faulted, never authenticated):
   with or without jobs. ``GET /_emulator/clusters``: every service's clusters.
 * ``GET /_emulator/stats``: request counts per route and per service, injected faults.
 * ``POST /_emulator/faults``: fault rates (see :class:`FaultConfig`).
-* ``POST /_emulator/config``: runtime settings such as ``{"huawei_token_ttl": 2}``.
+* ``POST /_emulator/config``: runtime settings such as ``{"huawei_token_ttl": 2}`` or ``{"latency_ms": 30}``
+  (every service request, never an admin one, is answered that many milliseconds late: a network round trip;
+  the server runs one thread per connection, so a delayed answer holds up no other request).
 * ``POST /_emulator/expire-tokens``: every token issued so far stops working now.
-* ``POST /_emulator/reset``: forget jobs, tokens, stats, faults and config.
+* ``POST /_emulator/reset``: forget jobs, tokens, stats, faults and config (the latency returns to the one the
+  emulator was started with).
 * ``GET /_emulator/health``.
 """
 
@@ -62,8 +65,10 @@ def huawei_gateway_error(request: Request, kind: str) -> Response:
 class Emulator:
     """State and routing of the emulator; :meth:`handle` is called once per request."""
 
-    def __init__(self, credentials: Credentials | None = None) -> None:
+    def __init__(self, credentials: Credentials | None = None, *, latency_ms: float = 0.0) -> None:
         self.credentials = credentials or default_credentials()
+        #: the per-request delay when the config does not set ``latency_ms`` (``--latency-ms``)
+        self.default_latency_ms = _latency_ms(latency_ms)
         self.store = JobStore()
         self.faults = FaultInjector()
         self.router = Router()
@@ -91,6 +96,8 @@ class Emulator:
     def handle(self, request: Request) -> tuple[Response, str | None]:
         """Route one request; returns the answer and the fault to apply at the socket level, if any."""
         found = self.router.match(request.method, request.path)
+        if found is None or found[0].service != "admin":
+            self._network_delay()
         if found is None:
             self.count("unrouted")
             return Response(
@@ -116,6 +123,12 @@ class Emulator:
             log.exception("emulator handler %s failed", route.name)
             response = Response(500, {"error_code": "EMU.500", "error_msg": f"emulator error: {err}"})
         return response, ("reset" if fault == "lost_response" else None)
+
+    def _network_delay(self) -> None:
+        """Sleep ``latency_ms`` in this request's own thread: other connections are served meanwhile."""
+        delay = float(self.config.get("latency_ms", self.default_latency_ms)) / 1000
+        if delay > 0:
+            time.sleep(delay)
 
     def count(self, name: str, service: str | None = None) -> None:
         with self._stats_lock:
@@ -218,7 +231,13 @@ class Emulator:
         return Response(200, {"faults": self.faults.config.__dict__})
 
     def _admin_config(self, request: Request) -> Response:
-        self.config.update(request.json() or {})
+        values = dict(request.json() or {})
+        if "latency_ms" in values:
+            try:
+                values["latency_ms"] = _latency_ms(values["latency_ms"])
+            except (TypeError, ValueError) as err:
+                return Response(400, {"error": str(err)})
+        self.config.update(values)
         return Response(200, {"config": self.config})
 
     def _admin_expire(self, request: Request) -> Response:
@@ -239,6 +258,13 @@ class Emulator:
         for callback in self.on_reset:
             callback()
         return Response(200, {"reset": True})
+
+
+def _latency_ms(value: Any) -> float:
+    """A per-request delay in milliseconds: a number from 0 to 60,000."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 60_000:
+        raise ValueError(f"latency_ms must be a number of milliseconds from 0 to 60000, not {value!r}")
+    return float(value)
 
 
 def _retry_after_text(seconds: float) -> str:
@@ -298,8 +324,10 @@ class EmulatorServer(ThreadingHTTPServer):
     request_queue_size = 128
 
 
-def make_server(host: str = "127.0.0.1", port: int = 0, emulator: Emulator | None = None) -> EmulatorServer:
-    emulator = emulator or Emulator()
+def make_server(
+    host: str = "127.0.0.1", port: int = 0, emulator: Emulator | None = None, *, latency_ms: float = 0.0
+) -> EmulatorServer:
+    emulator = emulator or Emulator(latency_ms=latency_ms)
     handler = type("EmulatorHandler", (_Handler,), {"emulator": emulator})
     server = EmulatorServer((host, port), handler)
     server.emulator = emulator  # type: ignore[attr-defined]

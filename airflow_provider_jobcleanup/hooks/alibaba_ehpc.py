@@ -450,6 +450,10 @@ class EhpcHook(JobCleanupHook):
 
         return walk_pages(fetch, page_size, self.limits.max_pages, self.service)
 
+    def scope_region(self) -> str | None:
+        region = self.extras.get("region")
+        return region if isinstance(region, str) else None
+
     def console_url(self, params: Mapping[str, Any]) -> str | None:
         """[INF] The E-HPC Instant console's job list for the region."""
         return f"https://ehpc.console.aliyun.com/instant/{self.region}/jobs" if self.region else None

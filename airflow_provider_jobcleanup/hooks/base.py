@@ -271,9 +271,13 @@ class JobCleanupHook(BaseHook):
         for name, word in self.spec.scope:
             if params.get(name):
                 parts.append(f"{word} {params[name]}")
-        if len(parts) == 1 and self.extras.get("region"):
-            parts.append(f"region {self.extras['region']}")
+        if len(parts) == 1 and (region := self.scope_region()):
+            parts.append(f"region {region}")
         return " ".join(parts)
+
+    def scope_region(self) -> str | None:
+        """The region a connection's jobs live in, for log lines (connection types without regions: ``None``)."""
+        return None
 
     def console_url(self, params: Mapping[str, Any]) -> str | None:
         """The service's web-console page listing these jobs, or ``None`` where there is none."""

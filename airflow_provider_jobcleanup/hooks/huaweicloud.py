@@ -167,6 +167,10 @@ class HuaweiCloudHook(JobCleanupHook):
             return error.retyped(ThrottledError)
         return error
 
+    def scope_region(self) -> str | None:
+        region = self.extras.get("region")
+        return region if isinstance(region, str) else None
+
     def _console_base(self) -> str | None:
         """``https://console.huaweicloud.com`` (or Open Telekom Cloud's) when the endpoint is the public
         cloud's; ``None`` for other deployments. [INF] console paths are taken from the public console."""

@@ -23,7 +23,7 @@ from tests.hostile.toolkit import Action, Reply, Seen, reply, rewrite
 from tests.profiles.alibaba import PROFILES
 
 AKSK, STS = PROFILES
-ANY = r"^/$"
+ANY = r"^/(regions/[^/]+/?)?$"  # E-HPC is RPC style: every action is POST / (per region)
 
 
 def on_action(name: str, action: Action) -> Action:

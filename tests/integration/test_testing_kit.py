@@ -12,7 +12,7 @@ import requests
 from airflow_provider_jobcleanup.emulator.alibaba_ehpc import DEFAULT_REGION
 from airflow_provider_jobcleanup.emulator.huawei_mrs import DEFAULT_CLUSTER_ID
 from airflow_provider_jobcleanup.emulator.scnet import MANAGER_IDS
-from airflow_provider_jobcleanup.exceptions import ApiError
+from airflow_provider_jobcleanup.exceptions import ApiError, ThrottledError
 from airflow_provider_jobcleanup.models import JobFilter
 from airflow_provider_jobcleanup.services import get_cleanup_hook
 from airflow_provider_jobcleanup.testing import AUTH_MODES, EmulatorProcess, env_name
@@ -138,12 +138,15 @@ def test_faults_and_stats(jobcleanup_emulator):
     ids = jobcleanup_emulator.seed("dli", 5)
     jobcleanup_emulator.faults(rate=1.0, kinds={"throttle": 1}, services=["dli"], retry_after=0.01, seed=1)
     hook = get_cleanup_hook("x", "dli", connection=jobcleanup_emulator.connection("huaweicloud", max_attempts=2))
-    assert sorted(hook.delete_jobs(ids).failed) == sorted(ids)  # throttled on every attempt
+    with pytest.raises(ThrottledError) as caught:  # throttled on every attempt: the run stops
+        hook.delete_jobs(ids)
+    assert sorted(caught.value.report.failed) == sorted(ids)
     assert jobcleanup_emulator.live_ids("dli") == set(ids)
     jobcleanup_emulator.faults()  # off again
     assert sorted(hook.delete_jobs(ids).deleted) == sorted(ids)
     stats = jobcleanup_emulator.stats()
-    assert stats["dli.batch_delete"] >= 3 and stats["service:dli"] >= 3
+    # the throttled run stopped at its look (two listing attempts): only the second run sent a delete
+    assert stats["dli.list"] >= 3 and stats["dli.batch_delete"] == 1 and stats["service:dli"] >= 4
 
 
 def test_emulator_process_runs_in_its_own_process_group_and_stops_with_it():

@@ -58,7 +58,7 @@ def test_a_bare_404_is_a_wrong_endpoint_never_not_found():
     with pytest.raises(EndpointNotFoundError) as caught:
         ApiTransport("svc", retry=FAST).request("GET", URL)
     assert not isinstance(caught.value, NotFoundError)
-    assert "wrong endpoint" in str(caught.value)
+    assert "HTTP 404 without a not-found code" in str(caught.value)
 
 
 def test_connection_refused_is_a_retryable_transport_error():
