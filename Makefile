@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test test-ui test-distributed test-airflow-min demo lint emulator clean chaos bench
+.PHONY: install test test-ui test-distributed test-airflow-min demo lint emulator clean chaos bench mutation mutation-clean
 
 # The provider (editable) and the `dev` dependency group of pyproject.toml: test, lint, official SDKs, bench.
 # `pip install --group` (PEP 735) needs pip >= 25.1, so pip is upgraded first.
@@ -72,6 +72,25 @@ test-distributed: $(DIST_STAMP)
 		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql redis-server; \
 	fi
 	$(BIN)/pytest tests/distributed -m distributed -p no:randomly -s
+
+# Mutation testing of the safety core (tests/mutation_plan.py; about 30 minutes on 2 cores; not run by CI).
+# MUTANTS= narrows it to mutant name patterns, e.g. MUTANTS='airflow_provider_jobcleanup.job_ids.*'.
+# Prints the statuses, the surviving mutants and the score; mutants/ and its temporary files are removed.
+MUTANTS ?= $(shell cd tests && $(PYTHON) -c 'import mutation_plan; print(" ".join(mutation_plan.patterns()))')
+mutation: $(STAMP)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e . --group mutation 2>&1 | { grep -v '^WARNING: Location' || true; }
+	rm -rf mutants .mutation-tmp && mkdir .mutation-tmp
+	TMPDIR=$(CURDIR)/.mutation-tmp $(BIN)/mutmut run $(foreach m,$(MUTANTS),'$(m)') > .mutation-tmp/run.log 2>&1 \
+		|| { tail -40 .mutation-tmp/run.log; $(MAKE) --no-print-directory mutation-clean; exit 1; }
+	$(BIN)/python -m tests.mutation_report; status=$$?; $(MAKE) --no-print-directory mutation-clean; exit $$status
+
+# A mutant run that mutmut kills on timeout cannot stop the emulator its test session started: stop every
+# process still running in mutants/ (by pid), then remove the mutation files.
+mutation-clean:
+	@for proc in /proc/[0-9]*; do \
+		if [ "$$(readlink $$proc/cwd 2>/dev/null)" = "$(CURDIR)/mutants" ]; then kill $${proc#/proc/} 2>/dev/null || true; fi; \
+	done
+	rm -rf mutants .mutation-tmp
 
 emulator: $(STAMP)
 	$(BIN)/jobcleanup-emulator --host 127.0.0.1 --port 8765

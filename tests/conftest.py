@@ -42,8 +42,25 @@ def nothing_left_behind():
         pytest.fail("the test run left behind:\n  " + "\n  ".join(problems), pytrace=False)
 
 
+def pytest_collection_modifyitems(config, items):
+    """Under `make mutation`, only the tests planned for the mutated module run (tests/mutation_plan.py)."""
+    from tests.mutation_plan import tests_for
+
+    allowed = tests_for(os.environ.get("MUTANT_UNDER_TEST", ""))
+    if allowed is None:
+        return
+    keep = [item for item in items if item.nodeid.removeprefix("mutants/").startswith(allowed)]
+    dropped = [item for item in items if item not in keep]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
+
+
 def pytest_sessionfinish(session):
-    shutil.rmtree(RUN_TMP, ignore_errors=True)
+    # mutation testing runs many sessions in one process (and its forks): the folder outlives each of them,
+    # and `make mutation` removes it with the rest of its files
+    if "MUTANT_UNDER_TEST" not in os.environ:
+        shutil.rmtree(RUN_TMP, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

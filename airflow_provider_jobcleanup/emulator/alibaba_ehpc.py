@@ -479,6 +479,8 @@ def _shape(request: Request, kind: str) -> Response:
     """Fault-injection answers as E-HPC sends them: throttling is HTTP 400 with a millisecond retry hint."""
     if kind == "throttle":
         return _error(400, "Throttling.User", "Request was denied due to user flow control.")
+    if kind == "unknown_code":
+        return _error(400, "Emulator.UnknownCode", "An error no client knows.")
     return _error(
         503, "ServiceUnavailable", "The request has failed due to a temporary failure of the server."
     )
@@ -493,6 +495,8 @@ def register(emulator: Emulator) -> None:
 
     def shape(request: Request, kind: str) -> Response:
         response = _shape(request, kind)
+        if kind == "unknown_code":
+            return response
         millis = round(float(emulator.faults.config.retry_after) * 1000)
         response.headers["x-acs-retry-after"] = str(millis)
         return response

@@ -59,6 +59,8 @@ def huawei_gateway_error(request: Request, kind: str) -> Response:
     """The API gateway's answers shared by the Huawei services."""
     if kind == "throttle":
         return Response(429, {"error_code": "APIGW.0308", "error_msg": "The throttling threshold has been reached"})
+    if kind == "unknown_code":
+        return Response(400, {"error_code": "EMU.9999", "error_msg": "An error no client knows"})
     return Response(503, {"error_code": "APIGW.0203", "error_msg": "Service unavailable"})
 
 
@@ -108,10 +110,11 @@ class Emulator:
         if route.service != "admin":
             self.count(route.name, route.service)
         fault = self.faults.pick(route.service) if route.faultable else None
-        if fault in ("throttle", "unavailable"):
+        if fault in ("throttle", "unavailable", "unknown_code"):
             shape = self.error_shapes.get(route.service, huawei_gateway_error)
             response = shape(request, fault)
-            response.headers.setdefault("Retry-After", _retry_after_text(self.faults.config.retry_after))
+            if fault != "unknown_code":
+                response.headers.setdefault("Retry-After", _retry_after_text(self.faults.config.retry_after))
             return response, None
         if fault == "reset":
             return Response(500), "reset"

@@ -8,7 +8,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-KINDS = ("throttle", "unavailable", "slow", "reset", "lost_response")
+KINDS = ("throttle", "unavailable", "unknown_code", "slow", "reset", "lost_response")
 
 
 @dataclass
@@ -17,6 +17,8 @@ class FaultConfig:
 
     * ``throttle``: HTTP 429 (or the service's throttling shape) with a retry-after hint;
     * ``unavailable``: HTTP 503;
+    * ``unknown_code``: an error in the service's own shape with a code no client knows (``EMU.9999`` for
+      Huawei, ``Emulator.UnknownCode`` for E-HPC, ``"99999"`` for SCNet), never retryable, never "not found";
     * ``slow``: the answer is delayed by ``slow_seconds`` (then processed normally);
     * ``reset``: the connection is reset before the request is processed;
     * ``lost_response``: the request is processed, then the connection is reset (the client never

@@ -8,7 +8,9 @@ with ``error_msg``, ``error_code`` and ``request_id``):
 * unknown access key: ``Get secretKey failed,ak:...,err:ak not exist``;
 * wrong signature (wrong SK, or anything signed differently): ``verify aksk signature fail``;
 * ``X-Sdk-Date`` missing, unparseable or more than 15 minutes away from now [INF: the message];
-* a temporary access key without its ``X-Security-Token`` [INF: the message].
+* a temporary access key without its ``X-Security-Token`` [INF: the message];
+* ``host``, ``x-sdk-date``, and ``X-Security-Token`` / ``X-Project-Id`` when sent, not all in
+  ``SignedHeaders`` (the official SDK signs every header it sends) [INF: the message].
 
 ``X-Project-Id`` must be present and name the project in the path, and that project must be the identity's
 (403 ``APIGW.0302`` otherwise, as for a token of another project) [INF: the code]. The real gateway's lock
@@ -54,6 +56,15 @@ def _masked(access_key: str) -> str:
     return access_key[:4] + "*" * max(0, len(access_key) - 4)
 
 
+#: headers the gateway requires to be signed whenever they are sent (``host`` and ``x-sdk-date`` always)
+SIGNED_WHEN_SENT = ("x-security-token", "x-project-id")
+
+
+def required_signed(request: Request) -> list[str]:
+    """The header names (lower case) that ``request`` must list in ``SignedHeaders``."""
+    return ["host", "x-sdk-date", *(name for name in SIGNED_WHEN_SENT if request.header(name) is not None)]
+
+
 class AkSkVerifier:
     """Callable ``(request, project_id) -> Response | None`` (``None``: the signature is valid)."""
 
@@ -89,8 +100,9 @@ class AkSkVerifier:
             return _denied(
                 "verify aksk signature fail, X-Sdk-Date is more than 15 minutes from the server time"
             )
-        if "host" not in signed or "x-sdk-date" not in signed:
-            return _denied("verify aksk signature fail, host and x-sdk-date must be signed")
+        unsigned = [name for name in required_signed(request) if name not in signed]
+        if unsigned:
+            return _denied(f"verify aksk signature fail, header {unsigned[0]} must be signed")
         expected = signature(
             secret_key,
             sdk_date,

@@ -16,6 +16,8 @@ Behaviour the client must cope with:
   (``Invalid job id specified``, ``Job/step already completing or completed``, ``Access/permission
   denied``) [INF: only the success shape is documented]; config ``scnet_terse_delete`` drops the job lists
   from the messages;
+* an entry is deleted only when its user is the job's owner and the caller is that user, or an administrator
+  (config ``scnet_admin``); any other entry is ``Access/permission denied`` [INF];
 * deleted and finished jobs stay in the realtime list in a terminal state for ``scnet_linger_seconds``
   (default 300, as documented), and are in the history list from the moment they end;
 * injected throttling is HTTP 429 with ``{"code":"429"}``; unavailability is an nginx-style HTML 503.
@@ -215,22 +217,25 @@ class ScnetHpc:
                 "10004", "参数无效: strJobInfoMap must be managerId,user:jobId: entries joined by ;"
             )
         caller = self.tokens.identity.compute_user
+        # [INF] a scheduler administrator (config ``scnet_admin``) may cancel any user's jobs
+        admin = bool(self.emulator.config.get("scnet_admin"))
         results: dict[str, dict[str, list[str]]] = {}
         now = time.time()
         with self.store.lock:
             for manager, user, job_id in entries:
-                outcome = self._delete_one(manager, user, job_id, caller, now)
+                outcome = self._delete_one(manager, user, job_id, caller, admin, now)
                 results.setdefault(manager, {}).setdefault(outcome, []).append(f"{user}:{job_id}:")
         terse = bool(self.emulator.config.get("scnet_terse_delete"))
         return ok({manager: _message(manager, outcomes, terse) for manager, outcomes in results.items()})
 
-    def _delete_one(self, manager: str, user: str, job_id: str, caller: str, now: float) -> str:
+    def _delete_one(self, manager: str, user: str, job_id: str, caller: str, admin: bool, now: float) -> str:
         if manager not in MANAGER_IDS:
             return f"unknown job manager {manager}"
         job = self.store.get(SERVICE, job_id)
         if job is None or str(job.attrs.get("job_manager_id")) != manager or not self._in_realtime(job, now):
             return INVALID_JOB
-        if user != caller or job.attrs.get("user") != user:
+        # the user of the entry must be the job's owner, and the caller that user (or an administrator)
+        if job.attrs.get("user") != user or (user != caller and not admin):
             return DENIED
         if job.state in TERMINAL:
             return COMPLETED
@@ -329,6 +334,8 @@ def _run_time(job: EmulatedJob) -> str:
 def _error_shape(request: Request, kind: str) -> Response:
     if kind == "throttle":
         return Response(429, {"code": "429", "msg": "Too Many Requests", "data": None})
+    if kind == "unknown_code":
+        return code_error("99999", "An error no client knows")
     html = (
         b"<html><head><title>503 Service Temporarily Unavailable</title></head><body><center>"
         b"<h1>503 Service Temporarily Unavailable</h1></center><hr><center>nginx</center></body></html>"

@@ -50,7 +50,9 @@ class EmulatorProcess:
             [sys.executable, "-m", "airflow_provider_jobcleanup.emulator", "--host", HOST, "--port", "0"],
             stdout=subprocess.PIPE,
             stderr=self._log,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            # mutmut's switch stays with the code under test: the emulator (which verifies signatures with the
+            # same signers) always runs the unmutated code
+            env={**{k: v for k, v in os.environ.items() if k != "MUTANT_UNDER_TEST"}, "PYTHONUNBUFFERED": "1"},
             start_new_session=True,
         )
         try:

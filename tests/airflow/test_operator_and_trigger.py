@@ -9,7 +9,7 @@ import pytest
 from airflow.sdk.module_loading import import_string
 
 from airflow_provider_jobcleanup.emulator.huawei_mrs import DEFAULT_CLUSTER_ID
-from airflow_provider_jobcleanup.exceptions import InvalidInputError
+from airflow_provider_jobcleanup.exceptions import InvalidInputError, JobCleanupError
 from airflow_provider_jobcleanup.operators.batch_delete import BatchDeleteJobsOperator
 from airflow_provider_jobcleanup.sensors.jobs_gone import JobsGoneSensor
 from airflow_provider_jobcleanup.triggers.jobs_gone import JobsGoneTrigger
@@ -195,5 +195,15 @@ def test_sensor_defers_with_the_trigger_and_resumes(emulator, huawei_conn):
     assert trigger.job_ids == targets and trigger.end_time <= time.time() + 60
     assert deferred.value.method_name == "execute_complete"
     assert sensor.execute_complete({}, {"status": "success", "service": "mrs", "gone": targets})["gone"] == targets
-    with pytest.raises(Exception, match="still present"):
-        sensor.execute_complete({}, {"status": "timeout", "message": "2 of 2 mrs jobs still present"})
+    from airflow.sdk.exceptions import AirflowSensorTimeout, AirflowSkipException
+
+    timeout = {"status": "timeout", "message": "2 of 2 mrs jobs still present"}
+    with pytest.raises(AirflowSensorTimeout, match="still present"):
+        sensor.execute_complete({}, timeout)
+    with pytest.raises(JobCleanupError, match="HTTP 500"):
+        sensor.execute_complete({}, {"status": "error", "message": "HTTP 500"})
+    with pytest.raises(JobCleanupError, match="unexpected trigger event"):
+        sensor.execute_complete({}, {"status": "success?"})
+    sensor.soft_fail = True
+    with pytest.raises(AirflowSkipException, match="still present"):
+        sensor.execute_complete({}, timeout)

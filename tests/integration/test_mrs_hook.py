@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 
 from airflow_provider_jobcleanup.emulator.huawei_mrs import DEFAULT_CLUSTER_ID
-from airflow_provider_jobcleanup.exceptions import AuthenticationError, InvalidInputError, InvalidJobIdError
+from airflow_provider_jobcleanup.exceptions import (
+    ApiError,
+    AuthenticationError,
+    InvalidInputError,
+    InvalidJobIdError,
+)
 from airflow_provider_jobcleanup.models import JobFilter
 from tests.integration.huawei_helpers import huawei_hook
 
@@ -153,7 +158,7 @@ def test_forged_token_is_rejected_with_apigw_0301(emulator):
 def test_invalid_ids_send_no_request(emulator, bad):
     hook = mrs(emulator)
     with pytest.raises(InvalidInputError):
-        hook.delete_jobs(hook.normalize_job_ids(bad), **CLUSTER)
+        hook.delete_jobs(bad, **CLUSTER)
     assert emulator.stats().get("total", 0) == 0
 
 
@@ -205,8 +210,12 @@ def test_list_jobs_filters_by_state_age_and_name(emulator):
 
 def test_unknown_cluster_is_a_clear_error(emulator):
     targets = emulator.seed("mrs", 1, state="FAILED")
-    with pytest.raises(Exception, match="12000003"):
+    with pytest.raises(ApiError, match="12000003") as caught:
         mrs(emulator).delete_jobs(targets, cluster_id="11111111-2222-4333-8444-555555555555")
+    assert type(caught.value) is ApiError and not caught.value.retryable  # a refusal, never "not found"
+    report = caught.value.report
+    assert report.deleted == [] and report.already_gone == [] and list(report.failed) == targets
+    assert emulator.live_ids("mrs") == set(targets)
 
 
 def test_job_ids_must_be_valid_uuids():

@@ -167,7 +167,7 @@ def test_aksk_login(emulator):
 def test_wrong_password_is_a_clear_error_and_nothing_is_deleted(emulator):
     targets = emulator.seed("scnet", 1)
     spec = scnet_password_connection(emulator.url)
-    spec["password"] = "wrong"
+    spec["password"] = "Not-The-Password-7"  # a distinctive value: it is masked from then on
     with pytest.raises(AuthenticationError, match=f"password login of user '{IDENTITY.user}'"):
         _hook(spec).delete_jobs(targets)
     stats = emulator.stats()
@@ -382,3 +382,15 @@ def test_test_connection(emulator):
     spec["password"] = "nope"
     ok, message = _hook(spec).test_connection()
     assert not ok and IDENTITY.user in message
+
+
+def test_the_user_named_in_a_key_owns_the_delete(emulator):
+    """As administrator, ``bob:ID`` deletes bob's job; the same job under another user is refused."""
+    emulator.config(scnet_admin=True)
+    mine = emulator.seed("scnet", 1)
+    [bobs, other_bobs] = emulator.seed("scnet", 2, attrs={"user": "bob"})
+    report = password_hook(emulator).delete_jobs([*mine, f"bob:{bobs}", f"carol:{other_bobs}"])
+    assert report.deleted == [*mine, f"bob:{bobs}"]
+    assert list(report.failed) == [f"carol:{other_bobs}"]
+    assert "permission denied" in report.failed[f"carol:{other_bobs}"].lower()
+    assert live(emulator) == {other_bobs}

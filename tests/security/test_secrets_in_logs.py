@@ -19,6 +19,7 @@ import re
 import pytest
 import requests
 
+from airflow_provider_jobcleanup.exceptions import AuthenticationError
 from airflow_provider_jobcleanup.operators.batch_delete import BatchDeleteJobsOperator
 from airflow_provider_jobcleanup.sensors.jobs_gone import JobsGoneSensor
 from chaos.harness import FakeTI
@@ -130,7 +131,7 @@ def test_no_secret_in_debug_logs(emulator, monkeypatch, capfd, debug_logs, spies
         bad["extra"]["secret_key"] = wrong
     monkeypatch.setenv("AIRFLOW_CONN_WRONG_SECRET", json.dumps(bad))
     more, _ = prof.seed(emulator, 1)
-    with pytest.raises(Exception) as caught:
+    with pytest.raises(AuthenticationError) as caught:
         BatchDeleteJobsOperator(
             task_id="delete_wrong", conn_id="wrong_secret", service=prof.service, job_ids=more, **params
         ).execute({"ti": FakeTI()})  # type: ignore[arg-type]

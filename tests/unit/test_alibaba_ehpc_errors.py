@@ -13,6 +13,7 @@ from airflow_provider_jobcleanup.exceptions import (
     ApiError,
     AuthenticationError,
     ClockSkewError,
+    ConfigurationError,
     EndpointNotFoundError,
     NotFoundError,
     PermissionDeniedError,
@@ -89,7 +90,7 @@ def test_endpoint_defaults_to_the_regional_host_and_refuses_plain_http(hook):
         password="sk",
         extra=json.dumps({"endpoint": "http://ehpcinstant.cn-shanghai.aliyuncs.com"}),
     )
-    with pytest.raises(Exception, match="plain http"):
+    with pytest.raises(ConfigurationError, match="plain http"):
         _ = EhpcHook("r", connection=remote).endpoint
 
 

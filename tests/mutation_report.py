@@ -1,0 +1,51 @@
+"""Prints the score of the last `make mutation` run: killed / total over the planned mutants, and every
+mutant that survived (``mutmut show NAME`` prints its diff while ``mutants/`` exists).
+
+Run from the project root: ``python -m tests.mutation_report``; exits non-zero when nothing was checked.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections import Counter
+from fnmatch import fnmatchcase
+from pathlib import Path
+
+from tests.mutation_plan import patterns
+
+KILLED = {"killed", "timeout", "caught by type check"}
+
+
+def results() -> dict[str, str]:
+    mutmut = Path(sys.executable).with_name("mutmut")
+    out = subprocess.run([str(mutmut), "results", "--all", "true"], capture_output=True, text=True, check=True)
+    found: dict[str, str] = {}
+    for line in out.stdout.splitlines():
+        name, sep, status = line.strip().rpartition(": ")
+        if sep and any(fnmatchcase(name, p) for p in patterns()):
+            found[name] = status
+    return found
+
+
+def main() -> int:
+    found = results()
+    counts = Counter(found.values())
+    total = sum(n for status, n in counts.items() if status not in ("not checked", "skipped"))
+    killed = sum(counts[s] for s in KILLED)
+    print("mutation statuses:", ", ".join(f"{status} {n}" for status, n in sorted(counts.items())))
+    by_module = Counter(name.split(".x")[0] for name, status in found.items() if status == "survived")
+    for module, n in sorted(by_module.items()):
+        print(f"  survivors in {module}: {n}")
+    for name, status in sorted(found.items()):
+        if status not in KILLED:
+            print(f"  {status}: {name}")
+    if not total:
+        print("no mutant was checked")
+        return 1
+    print(f"mutation score: {killed}/{total} killed ({100 * killed / total:.1f}%)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
