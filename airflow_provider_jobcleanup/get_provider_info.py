@@ -1,6 +1,8 @@
 """Provider metadata read by Airflow through the ``apache_airflow_provider`` entry point.
 
-Connection forms are declared here (``conn-fields`` / ``ui-field-behaviour``) so the UI needs no hook import.
+Integrations, hook modules and each connection type's hook class come from the service declarations
+(:mod:`airflow_provider_jobcleanup.services`). The connection forms (``conn-fields`` / ``ui-field-behaviour``),
+one per connection type, are declared here so the UI needs no hook import.
 """
 
 from __future__ import annotations
@@ -8,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from airflow_provider_jobcleanup import __version__
+from airflow_provider_jobcleanup.specs import SERVICES, conn_types
 
 
 def _field(
@@ -61,9 +64,10 @@ COMMON_FIELDS: dict[str, Any] = {
 }
 
 
-HUAWEICLOUD_CONNECTION: dict[str, Any] = {
-    "connection-type": "huaweicloud",
-    "hook-class-name": "airflow_provider_jobcleanup.hooks.huawei_mrs.MrsHook",
+#: the form of each connection type a service declares: its name in the UI, field behaviour and extras
+CONNECTION_FORMS: dict[str, dict[str, Any]] = {}
+
+CONNECTION_FORMS["huaweicloud"] = {
     "hook-name": "Huawei Cloud (DLI, MRS, RES job cleanup)",
     "ui-field-behaviour": {
         "hidden-fields": ["host", "schema", "port"],
@@ -92,9 +96,7 @@ HUAWEICLOUD_CONNECTION: dict[str, Any] = {
     },
 }
 
-ALIBABA_EHPC_CONNECTION: dict[str, Any] = {
-    "connection-type": "alibaba_ehpc",
-    "hook-class-name": "airflow_provider_jobcleanup.hooks.alibaba_ehpc.EhpcHook",
+CONNECTION_FORMS["alibaba_ehpc"] = {
     "hook-name": "Alibaba Cloud E-HPC Instant (job cleanup)",
     "ui-field-behaviour": {
         "hidden-fields": ["host", "schema", "port"],
@@ -112,9 +114,7 @@ ALIBABA_EHPC_CONNECTION: dict[str, Any] = {
     },
 }
 
-SCNET_CONNECTION: dict[str, Any] = {
-    "connection-type": "scnet",
-    "hook-class-name": "airflow_provider_jobcleanup.hooks.scnet.ScnetHook",
+CONNECTION_FORMS["scnet"] = {
     "hook-name": "SCNet (Sugon AC) HPC (job cleanup)",
     "ui-field-behaviour": {
         "hidden-fields": ["host", "schema", "port"],
@@ -134,28 +134,31 @@ SCNET_CONNECTION: dict[str, Any] = {
     },
 }
 
-#: one entry per connection type; service issues add theirs here
-CONNECTION_TYPES: list[dict[str, Any]] = [HUAWEICLOUD_CONNECTION, ALIBABA_EHPC_CONNECTION, SCNET_CONNECTION]
 
-#: hook modules per integration; service issues add theirs here
-HOOK_MODULES: dict[str, list[str]] = {
-    "SCNet (Sugon AC) HPC": ["airflow_provider_jobcleanup.hooks.scnet"],
-    "Huawei Cloud MRS": ["airflow_provider_jobcleanup.hooks.huawei_mrs"],
-    "Huawei Cloud DLI": ["airflow_provider_jobcleanup.hooks.huawei_dli"],
-    "Huawei Cloud RES": ["airflow_provider_jobcleanup.hooks.huawei_res"],
-    "Alibaba Cloud E-HPC Instant": ["airflow_provider_jobcleanup.hooks.alibaba_ehpc"],
-}
+def connection_types() -> list[dict[str, Any]]:
+    """One entry per connection form; Airflow builds the hook class of the first service declared on that
+    connection type to test such a connection."""
+    served = conn_types()
+    return [
+        {"connection-type": conn_type, "hook-class-name": SERVICES[served[conn_type][0]].hook_class, **form}
+        for conn_type, form in CONNECTION_FORMS.items()
+    ]
+
+
+#: the ``connection-types`` entries
+CONNECTION_TYPES: list[dict[str, Any]] = connection_types()
 
 
 def get_provider_info() -> dict[str, Any]:
-    integrations = sorted(HOOK_MODULES)
+    hook_modules = {spec.integration: [spec.hook_module] for spec in SERVICES.values()}
+    integrations = sorted(hook_modules)
     return {
         "package-name": "airflow-provider-jobcleanup",
         "name": "Job Cleanup",
         "description": "Batch deletion of HPC and cloud jobs, with confirmation that they are gone.",
         "versions": [__version__],
         "integrations": [{"integration-name": name, "tags": ["service"]} for name in integrations],
-        "hooks": [{"integration-name": name, "python-modules": modules} for name, modules in HOOK_MODULES.items()],
+        "hooks": [{"integration-name": name, "python-modules": modules} for name, modules in hook_modules.items()],
         "operators": [
             {"integration-name": name, "python-modules": ["airflow_provider_jobcleanup.operators.batch_delete"]}
             for name in integrations

@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 import json
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 from airflow_provider_jobcleanup.exceptions import InvalidInputError, InvalidJobIdError
@@ -101,9 +101,3 @@ def normalize_one(item: Any, *, pattern: re.Pattern[str], description: str, allo
     if not pattern.fullmatch(text):
         raise InvalidJobIdError(f"invalid job id {_show(item)}: expected {description}")
     return text
-
-
-def chunks(items: list[str], size: int) -> Iterable[list[str]]:
-    """Consecutive slices of at most ``size`` items."""
-    for start in range(0, len(items), size):
-        yield items[start : start + size]

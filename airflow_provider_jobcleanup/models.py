@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, Literal
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,27 @@ class JobStatus:
     job_id: str
     gone: bool
     state: str | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One job's outcome, held until it goes into a report with :meth:`DeletionReport.record` (when a job's
+    outcome is assembled from several answers, or answers arrive out of order).
+
+    :param kind: ``deleted``, ``already_gone`` or ``failed``.
+    :param reason: why it failed (``failed`` only).
+    """
+
+    kind: Literal["deleted", "already_gone", "failed"]
+    reason: str = ""
+
+    @classmethod
+    def failure(cls, reason: str) -> Outcome:
+        return cls("failed", reason)
+
+
+DELETED = Outcome("deleted")
+ALREADY_GONE = Outcome("already_gone")
 
 
 class _Outcomes(list):
@@ -87,9 +108,9 @@ class DeletionReport:
     ``confirmed_gone`` lists the deleted jobs the service then showed as gone, when the operator waited for
     that (``wait_for_completion=True``).
 
-    ``on_progress`` (not part of the report's data) is called each time outcomes are recorded, however the
-    hook records them (``report.deleted.append(...)``, ``report.failed[job] = ...``), so long runs can log
-    their progress.
+    Hooks record outcomes with :meth:`record_deleted`, :meth:`record_gone`, :meth:`record_failed` (or
+    :meth:`record` for an :class:`Outcome`). ``on_progress`` (not part of the report's data) is called each
+    time outcomes are recorded, so long runs can log their progress.
     """
 
     service: str
@@ -113,6 +134,26 @@ class DeletionReport:
         if isinstance(value, (_Outcomes, _Failures)):
             value.report = self
         super().__setattr__(name, value)
+
+    def record_deleted(self, job_ids: Iterable[str]) -> None:
+        """The service confirmed these jobs deleted."""
+        self.deleted.extend(job_ids)
+
+    def record_gone(self, job_ids: Iterable[str]) -> None:
+        """The service showed these jobs do not exist (any more): nothing was deleted for them."""
+        self.already_gone.extend(job_ids)
+
+    def record_failed(self, job_id: str, reason: str) -> None:
+        """This job was not deleted, or its deletion was not confirmed, for ``reason``."""
+        self.failed[job_id] = reason
+
+    def record(self, job_id: str, outcome: Outcome) -> None:
+        if outcome.kind == "deleted":
+            self.record_deleted([job_id])
+        elif outcome.kind == "already_gone":
+            self.record_gone([job_id])
+        else:
+            self.record_failed(job_id, outcome.reason)
 
     @property
     def done(self) -> int:

@@ -1,90 +1,42 @@
-"""The catalogue of services: which connection type serves each, which hook implements it, and which extra
-operator arguments it takes.
+"""Which service a task talks to, and the service parameters it was given.
 
-This module is imported at DAG-parse time by the operator and sensor, so it holds names only: the hook
-classes are imported when a task runs. Adding a service is one entry here.
+The services themselves are declared in :mod:`airflow_provider_jobcleanup.specs`. This module is imported at
+DAG-parse time by the operator and sensor, so it holds names only: the hook classes are imported when a task
+runs.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_jobcleanup.exceptions import ConfigurationError, InvalidInputError
+from airflow_provider_jobcleanup.specs import (
+    SERVICES,
+    SINGLE_SERVICE_CONN_TYPES,
+    Param,
+    ServiceSpec,
+    all_params,
+    conn_types,
+)
 
 if TYPE_CHECKING:
     from airflow.sdk import Connection
 
     from airflow_provider_jobcleanup.hooks.base import JobCleanupHook
 
-
-@dataclass(frozen=True)
-class ServiceSpec:
-    """One service.
-
-    :param name: the ``service=`` value.
-    :param conn_type: the Airflow connection type that serves it.
-    :param hook_class: dotted path of the hook class.
-    :param params: extra operator/sensor arguments passed to the hook, named after the API's own words.
-    :param scope: which of ``params`` name where the jobs live, with the word log lines use for it
-        (``("cluster_id", "cluster")``): a mapped task's log then says which cluster it cleans.
-    """
-
-    name: str
-    conn_type: str
-    hook_class: str
-    params: tuple[str, ...] = ()
-    scope: tuple[tuple[str, str], ...] = ()
-
-    def load_hook_class(self) -> type[JobCleanupHook]:
-        module, _, attr = self.hook_class.rpartition(".")
-        return getattr(import_module(module), attr)
-
-
-SERVICES: dict[str, ServiceSpec] = {
-    "scnet": ServiceSpec(
-        "scnet",
-        "scnet",
-        "airflow_provider_jobcleanup.hooks.scnet.ScnetHook",
-        ("job_manager_id", "user", "job_managers"),
-        (("job_manager_id", "job manager"),),
-    ),
-    "mrs": ServiceSpec(
-        "mrs",
-        "huaweicloud",
-        "airflow_provider_jobcleanup.hooks.huawei_mrs.MrsHook",
-        ("cluster_id", "kill_running"),
-        (("cluster_id", "cluster"),),
-    ),
-    "dli": ServiceSpec("dli", "huaweicloud", "airflow_provider_jobcleanup.hooks.huawei_dli.DliHook", ()),
-    "res": ServiceSpec(
-        "res",
-        "huaweicloud",
-        "airflow_provider_jobcleanup.hooks.huawei_res.ResHook",
-        ("type", "offline_platform"),
-    ),
-    "ehpc": ServiceSpec(
-        "ehpc",
-        "alibaba_ehpc",
-        "airflow_provider_jobcleanup.hooks.alibaba_ehpc.EhpcHook",
-        ("task_spec", "executor_ids", "job_scheduler"),
-    ),
-}
-
-CONN_TYPES: dict[str, str] = {
-    "scnet": "SCNet (Sugon AC) HPC",
-    "huaweicloud": "Huawei Cloud",
-    "alibaba_ehpc": "Alibaba Cloud E-HPC Instant",
-}
-
-#: connection types that serve exactly one service, so ``service=`` may be omitted
-SINGLE_SERVICE_CONN_TYPES: dict[str, str] = {"scnet": "scnet", "alibaba_ehpc": "ehpc"}
-
-
-def all_params() -> frozenset[str]:
-    """Every service-specific argument name, for operators whose service is only known at run time."""
-    return frozenset(p for spec in SERVICES.values() for p in spec.params)
+__all__ = [
+    "SERVICES",
+    "SINGLE_SERVICE_CONN_TYPES",
+    "Param",
+    "ServiceSpec",
+    "all_params",
+    "conn_types",
+    "get_cleanup_hook",
+    "get_spec",
+    "merge_service_params",
+    "resolve_service",
+    "service_arguments",
+]
 
 
 def get_spec(service: str) -> ServiceSpec:
@@ -104,10 +56,10 @@ def service_arguments(service: str | None, arguments: dict[str, Any], task_id: s
     given = {name: arguments[name] for name in sorted(all_params()) if arguments.get(name) is not None}
     if service is not None:
         spec = get_spec(service)
-        wrong = sorted(set(given) - set(spec.params))
+        wrong = sorted(set(given) - set(spec.param_names))
         if wrong:
             raise InvalidInputError(
-                f"task {task_id!r}: service {service!r} does not take {wrong}; it takes {list(spec.params)}"
+                f"task {task_id!r}: service {service!r} does not take {wrong}; it takes {list(spec.param_names)}"
             )
     return given
 
@@ -138,7 +90,7 @@ def resolve_service(service: str | None, conn_type: str | None) -> ServiceSpec:
                 f"connection type {conn_type!r} serves several services {served}: pass service=..."
                 if served
                 else f"connection type {conn_type!r} is not one this provider knows; "
-                f"expected one of {sorted(CONN_TYPES)}"
+                f"expected one of {sorted(conn_types())}"
             )
         service = inferred
     spec = get_spec(service)

@@ -39,19 +39,18 @@ from airflow_provider_jobcleanup.emulator.credentials import Credentials, defaul
 from airflow_provider_jobcleanup.emulator.faults import FaultConfig, FaultInjector
 from airflow_provider_jobcleanup.emulator.http import Request, Response, Router
 from airflow_provider_jobcleanup.emulator.store import EmulatedJob, JobStore
+from airflow_provider_jobcleanup.specs import SERVICES
 
 log = logging.getLogger(__name__)
 
-#: service modules, each with ``register(emulator)``; a new service adds one line here
-SERVICE_MODULES = (
-    "airflow_provider_jobcleanup.emulator.scnet",
+#: modules that serve several services (the Huawei IAM token service and AK/SK signature check)
+SHARED_MODULES = (
     "airflow_provider_jobcleanup.emulator.huawei_iam",
     "airflow_provider_jobcleanup.emulator.huawei_signing",
-    "airflow_provider_jobcleanup.emulator.huawei_mrs",
-    "airflow_provider_jobcleanup.emulator.huawei_dli",
-    "airflow_provider_jobcleanup.emulator.huawei_res",
-    "airflow_provider_jobcleanup.emulator.alibaba_ehpc",
 )
+#: modules with ``register(emulator)``: the shared ones, then one per declared service (same module name as
+#: its hook)
+SERVICE_MODULES = SHARED_MODULES + tuple(dict.fromkeys(spec.emulator_module for spec in SERVICES.values()))
 
 ErrorShape = Callable[[Request, str], Response]
 

@@ -70,9 +70,18 @@ from airflow_provider_jobcleanup.hooks.alibaba_ehpc_params import (
     parse_params,
 )
 from airflow_provider_jobcleanup.hooks.base import JobCleanupHook
-from airflow_provider_jobcleanup.hooks.batching import send_bisecting
+from airflow_provider_jobcleanup.hooks.batching import chunks, send_bisecting
 from airflow_provider_jobcleanup.hooks.paging import Page, select_matching, walk_pages
-from airflow_provider_jobcleanup.models import DeletionReport, JobFilter, JobInfo, JobStatus
+from airflow_provider_jobcleanup.hooks.times import epoch_s_or_ms, iso_8601
+from airflow_provider_jobcleanup.models import (
+    ALREADY_GONE,
+    DeletionReport,
+    JobFilter,
+    JobInfo,
+    JobStatus,
+    Outcome,
+)
+from airflow_provider_jobcleanup.models import DELETED as DELETED_OUTCOME
 from airflow_provider_jobcleanup.secrets import mask
 from airflow_provider_jobcleanup.transport import ApiTransport
 
@@ -113,7 +122,6 @@ NO_TOTAL = sys.maxsize
 
 #: one unit of deletion: (job id, JobSpec entry or executor id)
 Item = tuple[str, Any]
-T = TypeVar("T")
 M = TypeVar("M", bound=AnswerModel)
 
 
@@ -131,7 +139,6 @@ class EhpcHook(JobCleanupHook):
     job_id_pattern = JOB_ID
     job_id_description = JOB_ID_DESCRIPTION
     job_id_allow_int = False
-    param_names = ("task_spec", "executor_ids", "job_scheduler")
     #: job ``Status`` values (E-HPC Instant API reference)
     states = STATES
 
@@ -259,7 +266,7 @@ class EhpcHook(JobCleanupHook):
         the look found present. A job is ``deleted`` once every one of its items had a success answer; when
         the run stops, jobs with items still unanswered get no outcome here (the base marks them failed)."""
         parsed = parse_params(params)  # checked against every requested job by the base before the look
-        outcomes: dict[str, str] = {}  # job -> "deleted" | "gone" | failure reason
+        outcomes: dict[str, Outcome] = {}  # a job's outcome so far, over the batches its items span
         specs: list[Item] = []
         executors: list[Item] = []
         for job_id in job_ids:
@@ -280,32 +287,26 @@ class EhpcHook(JobCleanupHook):
                 "DeleteJobs", {"ExecutorIds": compact_json([i for _, i in items]), **scheduler}, DeleteJobsAnswer
             )
 
-        def record(items: list[Item], outcome: str) -> None:
+        def record(items: list[Item], outcome: Outcome) -> None:
             for job, _ in items:
                 unanswered[job] -= 1
                 _merge(outcomes, job, outcome)
 
         def succeeded(items: list[Item], _: Any) -> None:
-            record(items, "deleted")
+            record(items, DELETED_OUTCOME)
 
         def failed(items: list[Item], err: ApiError) -> None:
-            record(items, "gone" if isinstance(err, NotFoundError) else str(err))
+            record(items, ALREADY_GONE if isinstance(err, NotFoundError) else Outcome.failure(str(err)))
 
         try:
             for send, items in ((send_specs, specs), (send_executors, executors)):
-                for batch in _batches(items):
+                for batch in chunks(items, MAX_PER_CALL):
                     send_bisecting(batch, send, on_success=succeeded, on_failure=failed, key=lambda item: item[0])
         finally:
             for job_id in job_ids:
                 outcome = outcomes.get(job_id)
-                if unanswered[job_id] or outcome is None:
-                    continue
-                if outcome == "deleted":
-                    report.deleted.append(job_id)
-                elif outcome == "gone":
-                    report.already_gone.append(job_id)
-                else:
-                    report.failed[job_id] = outcome
+                if not unanswered[job_id] and outcome is not None:
+                    report.record(job_id, outcome)
 
     # ----------------------------------------------------------------- status
     def get_job_states(self, job_ids: Sequence[str], **params: Any) -> dict[str, JobStatus]:
@@ -353,7 +354,7 @@ class EhpcHook(JobCleanupHook):
 
     def _whole_job_states(self, job_ids: list[str]) -> dict[str, JobStatus]:
         states: dict[str, JobStatus] = {}
-        for batch in _batches(job_ids):
+        for batch in chunks(job_ids, MAX_PER_CALL):
             answer = self._call(
                 "ListJobs",
                 {"Filter": compact_json({"JobIds": batch}), "PageNumber": 1, "PageSize": MAX_PER_CALL},
@@ -374,7 +375,7 @@ class EhpcHook(JobCleanupHook):
             unresolved.add(executor)
             return JobStatus(executor, gone=False)
 
-        for batch in _batches(list(owner)):
+        for batch in chunks(list(owner), MAX_PER_CALL):
             answer = self._call(
                 "ListExecutors",
                 {"Filter": compact_json({"ExecutorIds": batch}), "PageNumber": 1, "PageSize": MAX_PER_CALL},
@@ -511,16 +512,15 @@ def _executor_in_detail(executor: str, job_id: str, job: JobDetail | None) -> Jo
     return JobStatus(executor, gone=False)
 
 
-def _batches(items: list[T]) -> Iterator[list[T]]:
-    """Consecutive slices of at most 100 items (the API's per-call limit)."""
-    for start in range(0, len(items), MAX_PER_CALL):
-        yield items[start : start + MAX_PER_CALL]
+#: which outcome of a job's items is the job's: a failure wins, then a deletion, then "already gone"
+RANK = {"already_gone": 0, "deleted": 1, "failed": 2}
 
 
-def _merge(outcomes: dict[str, str], job: str, outcome: str) -> None:
-    """A job's items may span batches: a failure wins, then a deletion, then "already gone"."""
+def _merge(outcomes: dict[str, Outcome], job: str, outcome: Outcome) -> None:
+    """A job's items may span batches: its outcome is the highest ranked one of its items (the first failure
+    is kept)."""
     current = outcomes.get(job)
-    if current is None or current == "gone" or (current == "deleted" and outcome not in ("gone", "deleted")):
+    if current is None or RANK[outcome.kind] > RANK[current.kind]:
         outcomes[job] = outcome
 
 
@@ -537,16 +537,4 @@ def _retry_after_ms(value: str | None) -> float | None:
 def parse_time(value: Any, local: timezone) -> datetime | None:
     """A time from an answer: epoch seconds/milliseconds, ISO 8601, or naive ``YYYY-MM-DD HH:MM:SS`` in
     region-local time ``local``."""
-    if value in (None, ""):
-        return None
-    text = str(value).strip()
-    try:
-        if text.replace(".", "", 1).isdigit():
-            number = float(text)
-            return datetime.fromtimestamp(number / 1000 if number > 1e11 else number, timezone.utc)
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except (ValueError, OverflowError, OSError):
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=local)
-    return parsed.astimezone(timezone.utc)
+    return epoch_s_or_ms(value) or iso_8601(value, local)

@@ -34,6 +34,7 @@ from airflow_provider_jobcleanup.exceptions import ConfigurationError, InvalidIn
 from airflow_provider_jobcleanup.job_ids import coerce_params, normalize_job_ids
 from airflow_provider_jobcleanup.models import DeletionReport, JobFilter, JobInfo, JobStatus
 from airflow_provider_jobcleanup.secrets import redact
+from airflow_provider_jobcleanup.services import ServiceSpec, get_spec
 from airflow_provider_jobcleanup.transport import ApiTransport
 
 
@@ -58,8 +59,6 @@ class JobCleanupHook(BaseHook):
     job_id_pattern: ClassVar[re.Pattern[str]] = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
     job_id_description: ClassVar[str] = "1-128 letters, digits, '.', '_', ':' or '-'"
     job_id_allow_int: ClassVar[bool] = True
-    #: the service-specific parameters the hook accepts (names mirror ``services.SERVICES``)
-    param_names: ClassVar[tuple[str, ...]] = ()
     #: the service's job state words, as a job filter's ``states`` may name them (case-insensitive)
     states: ClassVar[tuple[str, ...]] = ()
     #: whether a delete first reads which jobs exist (one status walk), so that a job that never existed is
@@ -161,19 +160,19 @@ class JobCleanupHook(BaseHook):
             )
         return job_filter
 
+    @property
+    def spec(self) -> ServiceSpec:
+        """This service's declaration (:mod:`airflow_provider_jobcleanup.services`)."""
+        return get_spec(self.service)
+
     def validate_params(self, params: Mapping[str, Any] | str) -> dict[str, Any]:
-        """Check the service-specific parameters; subclasses add their own checks and defaults.
+        """Check the service-specific parameters against the service's declaration (names, types, required
+        ones, defaults); subclasses add the checks only the service knows.
 
         A string (what a Jinja template renders to without native rendering) must hold a JSON or Python
         dict literal.
         """
-        params = coerce_params(params)
-        unknown = set(params) - set(self.param_names)
-        if unknown:
-            raise InvalidInputError(
-                f"service {self.service!r} does not take {sorted(unknown)}; it takes {list(self.param_names)}"
-            )
-        return dict(params)
+        return self.spec.check_params(coerce_params(params))
 
     # ----------------------------------------------------------------- the three questions
     def delete_jobs(self, job_ids: Any, **params: Any) -> DeletionReport:
@@ -193,18 +192,18 @@ class JobCleanupHook(BaseHook):
             present = ids
             if self.look_before_delete:
                 states = self.get_job_states(ids, **checked)
-                report.already_gone.extend(job_id for job_id in ids if states[job_id].gone)
+                report.record_gone(job_id for job_id in ids if states[job_id].gone)
                 present = [job_id for job_id in ids if not states[job_id].gone]
             if present:
                 self._delete(present, checked, report)
         except Exception as err:
             reason = f"not deleted, or not confirmed deleted: the run stopped at: {redact(str(err))}"
             for job_id in report.unaccounted:
-                report.failed[job_id] = reason
+                report.record_failed(job_id, reason)
             err.report = self.finish_report(report)  # type: ignore[attr-defined]
             raise
         for job_id in report.unaccounted:  # a job must never vanish from the report
-            report.failed[job_id] = "no outcome was recorded for this job"
+            report.record_failed(job_id, "no outcome was recorded for this job")
         return self.finish_report(report)
 
     def dry_run_report(self, job_ids: Any, **params: Any) -> DeletionReport:
@@ -268,10 +267,8 @@ class JobCleanupHook(BaseHook):
         """How log lines name what a task works on: the service and where its jobs live, from the service
         parameters (``mrs cluster 6a8c...``, ``scnet job manager 1234``) or else the connection's region
         (``ehpc region cn-hangzhou``)."""
-        from airflow_provider_jobcleanup.services import get_spec
-
         parts = [self.service]
-        for name, word in get_spec(self.service).scope:
+        for name, word in self.spec.scope:
             if params.get(name):
                 parts.append(f"{word} {params[name]}")
         if len(parts) == 1 and (region := self.scope_region()):

@@ -1,4 +1,5 @@
-"""Sending a batch and, when the service fails the whole batch, finding out job by job.
+"""Cutting a delete into batches of the service's limit (:func:`chunks`) and, when the service fails a whole
+batch, finding out job by job (:func:`send_bisecting`).
 
 Most services answer a batch with one error when one job in it cannot be deleted (missing, running,
 malformed). Splitting the failed batch in halves until each failing job stands alone gives every job its own
@@ -7,12 +8,18 @@ outcome for about ``2 * failures * log2(batch)`` extra calls, instead of one cal
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from typing import Any, TypeVar
 
 from airflow_provider_jobcleanup.exceptions import ApiError, ends_run
 
 Item = TypeVar("Item")
+
+
+def chunks(items: Sequence[Item], size: int) -> Iterator[list[Item]]:
+    """Consecutive slices of at most ``size`` items (a service's per-call limit)."""
+    for start in range(0, len(items), size):
+        yield list(items[start : start + size])
 
 
 def _identity(item: Any) -> Hashable:

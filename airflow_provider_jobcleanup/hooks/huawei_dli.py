@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import datetime, timezone
 from typing import Any
 
 from pydantic import field_validator
@@ -41,10 +40,10 @@ from airflow_provider_jobcleanup.exceptions import (
     TransientServiceError,
     ends_run,
 )
-from airflow_provider_jobcleanup.hooks.batching import send_bisecting
+from airflow_provider_jobcleanup.hooks.batching import chunks, send_bisecting
 from airflow_provider_jobcleanup.hooks.huaweicloud import HuaweiCloudHook
 from airflow_provider_jobcleanup.hooks.paging import Page, select_matching, states_from_pages, walk_pages
-from airflow_provider_jobcleanup.job_ids import chunks
+from airflow_provider_jobcleanup.hooks.times import epoch_ms
 from airflow_provider_jobcleanup.models import DeletionReport, JobFilter, JobInfo, JobStatus
 
 JOB_NOT_FOUND = {"DLI.16001"}
@@ -136,7 +135,6 @@ class DliHook(HuaweiCloudHook):
     job_id_pattern = re.compile(r"[1-9][0-9]{0,18}")
     job_id_description = "a positive integer Flink job id such as 12 (an int or a string of digits)"
     job_id_allow_int = True
-    param_names = ()
     #: Flink job ``status`` values (DLI API reference)
     states = (
         "job_init", "job_submitting", "job_submit_fail", "job_running", "job_running_exception",
@@ -179,10 +177,10 @@ class DliHook(HuaweiCloudHook):
 
         def failed(batch: list[str], err: ApiError) -> None:
             if isinstance(err, NotFoundError):
-                report.already_gone.extend(batch)
+                report.record_gone(batch)
             else:
                 for job_id in batch:
-                    report.failed[job_id] = str(err)
+                    report.record_failed(job_id, str(err))
 
         for chunk in chunks(job_ids, self.batch_limit):
             send_bisecting(
@@ -206,7 +204,7 @@ class DliHook(HuaweiCloudHook):
     def _record_results(self, job_ids: list[str], results: list[DliDeleteResult], report: DeletionReport) -> None:
         for job_id, result in zip(job_ids, results, strict=True):
             if is_true(result.is_success):
-                report.deleted.append(job_id)
+                report.record_deleted([job_id])
             else:
                 self._record_refusal(job_id, result.message or "DLI answered is_success=false", report)
 
@@ -217,12 +215,12 @@ class DliHook(HuaweiCloudHook):
         except ApiError as err:
             if ends_run(err):
                 raise
-            report.failed[job_id] = f"[dli] {message}; checking whether the job still exists failed: {err}"
+            report.record_failed(job_id, f"[dli] {message}; checking whether the job still exists failed: {err}")
             return
         if gone:
-            report.already_gone.append(job_id)
+            report.record_gone([job_id])
         else:
-            report.failed[job_id] = f"[dli] {message}"
+            report.record_failed(job_id, f"[dli] {message}")
 
     # ----------------------------------------------------------------- status
     def get_job_states(self, job_ids: Sequence[str], **params: Any) -> dict[str, JobStatus]:
@@ -280,10 +278,4 @@ class DliHook(HuaweiCloudHook):
 
 
 def _job_info(job: DliJobRow) -> JobInfo:
-    created = job.create_time
-    return JobInfo(
-        job_id=job.job_id,
-        state=job.status,
-        name=job.name,
-        created_at=datetime.fromtimestamp(created / 1000, timezone.utc) if created else None,
-    )
+    return JobInfo(job_id=job.job_id, state=job.status, name=job.name, created_at=epoch_ms(job.create_time))

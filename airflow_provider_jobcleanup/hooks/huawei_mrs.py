@@ -31,11 +31,11 @@ from airflow_provider_jobcleanup.exceptions import (
     TransientServiceError,
     ends_run,
 )
-from airflow_provider_jobcleanup.hooks.batching import send_bisecting
+from airflow_provider_jobcleanup.hooks.batching import chunks, send_bisecting
 from airflow_provider_jobcleanup.hooks.huawei_dli import DliHook
 from airflow_provider_jobcleanup.hooks.huaweicloud import HuaweiCloudHook
 from airflow_provider_jobcleanup.hooks.paging import Page, select_matching, states_from_pages, walk_pages
-from airflow_provider_jobcleanup.job_ids import chunks
+from airflow_provider_jobcleanup.hooks.times import epoch_ms
 from airflow_provider_jobcleanup.models import DeletionReport, JobFilter, JobInfo, JobStatus
 
 UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
@@ -88,7 +88,6 @@ class MrsHook(HuaweiCloudHook):
     job_id_pattern = UUID
     job_id_description = "a job execution UUID such as 3c7a5a6e-2f0b-4d6b-9d0e-0f4b5c1e2a7d"
     job_id_allow_int = False
-    param_names = ("cluster_id", "kill_running")
     #: ``job_state`` values (MRS API reference)
     states = ("FAILED", "KILLED", "NEW", "NEW_SAVING", "SUBMITTED", "ACCEPTED", "RUNNING", "FINISHED")
 
@@ -98,12 +97,8 @@ class MrsHook(HuaweiCloudHook):
 
     def validate_params(self, params: Mapping[str, Any] | str) -> dict[str, Any]:
         params = super().validate_params(params)
-        cluster_id = params.get("cluster_id")
-        if not isinstance(cluster_id, str) or not UUID.fullmatch(cluster_id):
-            raise InvalidInputError(f"mrs needs cluster_id, the MRS cluster UUID; got {cluster_id!r}")
-        kill = params.setdefault("kill_running", False)
-        if not isinstance(kill, bool):
-            raise InvalidInputError(f"kill_running must be true or false, got {kill!r}")
+        if not UUID.fullmatch(params["cluster_id"]):
+            raise InvalidInputError(f"mrs needs cluster_id, the MRS cluster UUID; got {params['cluster_id']!r}")
         return params
 
     def parse_error(self, response: Answer) -> ApiError | None:
@@ -136,18 +131,18 @@ class MrsHook(HuaweiCloudHook):
             if err.error_code in CLUSTER_NOT_FOUND:
                 raise err  # a wrong cluster id: every job would fail the same way
             if isinstance(err, NotFoundError):
-                report.already_gone.extend(batch)
+                report.record_gone(batch)
             elif isinstance(err, JobBusyError) and kill_running and len(batch) == 1:
                 self._kill_then_delete(batch[0], cluster_id, report)
             else:
                 for job_id in batch:
-                    report.failed[job_id] = str(err)
+                    report.record_failed(job_id, str(err))
 
         for chunk in chunks(job_ids, self.batch_limit):
             send_bisecting(
                 chunk,
                 send,
-                on_success=lambda batch, _: report.deleted.extend(batch),
+                on_success=lambda batch, _: report.record_deleted(batch),
                 on_failure=failed,
                 should_split=lambda err: not err.retryable and err.error_code not in CLUSTER_NOT_FOUND,
             )
@@ -168,13 +163,13 @@ class MrsHook(HuaweiCloudHook):
             expect_empty_or_json(answer, self.service, "kill job execution")
             self._send_delete(cluster_id, [job_id])
         except NotFoundError:
-            report.already_gone.append(job_id)
+            report.record_gone([job_id])
         except ApiError as err:
             if ends_run(err):
                 raise
-            report.failed[job_id] = f"kill then delete failed: {err}"
+            report.record_failed(job_id, f"kill then delete failed: {err}")
         else:
-            report.deleted.append(job_id)
+            report.record_deleted([job_id])
 
     # ----------------------------------------------------------------- status
     def get_job_states(self, job_ids: Sequence[str], **params: Any) -> dict[str, JobStatus]:
@@ -246,6 +241,4 @@ class MrsHook(HuaweiCloudHook):
 
 
 def _job_info(job: MrsJobRow) -> JobInfo:
-    submitted = job.submitted_time
-    created = datetime.fromtimestamp(submitted / 1000, timezone.utc) if submitted else None
-    return JobInfo(job_id=job.job_id, state=job.job_state, name=job.job_name, created_at=created)
+    return JobInfo(job_id=job.job_id, state=job.job_state, name=job.job_name, created_at=epoch_ms(job.submitted_time))

@@ -33,7 +33,6 @@ import re
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
-from datetime import datetime, timezone
 from functools import cached_property
 from typing import Any
 
@@ -55,10 +54,20 @@ from airflow_provider_jobcleanup.hooks.huawei_res_answers import (
 )
 from airflow_provider_jobcleanup.hooks.huaweicloud import HuaweiCloudHook
 from airflow_provider_jobcleanup.hooks.paging import Listing, Page, select_matching, walk_pages
-from airflow_provider_jobcleanup.models import DeletionReport, JobFilter, JobInfo, JobStatus
+from airflow_provider_jobcleanup.hooks.times import epoch_ms, iso_8601
+from airflow_provider_jobcleanup.models import (
+    ALREADY_GONE,
+    DELETED,
+    DeletionReport,
+    JobFilter,
+    JobInfo,
+    JobStatus,
+    Outcome,
+)
+from airflow_provider_jobcleanup.specs import SERVICES
 
 DEFAULT_ENDPOINT = "https://res.cn-north-4.myhuaweicloud.com"
-TYPES = ("etl", "retrieval", "filter", "ranking", "nearline", "standard", "evaluation")
+TYPES = SERVICES["res"].param("type").choices
 NEEDS_OFFLINE_PLATFORM = ("etl", "retrieval", "filter", "standard")
 OFFLINE_PLATFORM_FIELDS = {"platform", "platform_parameter", "config_load_path", "computing_resource"}
 NOT_FOUND_CODES = {"RES.1001"}
@@ -80,7 +89,6 @@ class ResHook(HuaweiCloudHook):
     #: the doc says 1-20 characters but its own example id has 32: up to 64 are accepted
     job_id_description = "1-64 letters, digits, '-' or '_'"
     job_id_allow_int = False
-    param_names = ("type", "offline_platform")
     #: ``job_status`` values [INF: RES does not document them; these are the ones its console shows]
     states = ("STARTING", "RUNNING", "SUCCEEDED", "FAILED", "STOPPED")
 
@@ -100,9 +108,7 @@ class ResHook(HuaweiCloudHook):
     # ----------------------------------------------------------------- validation
     def validate_params(self, params: Mapping[str, Any] | str) -> dict[str, Any]:
         params = super().validate_params(params)
-        job_type = params.get("type")
-        if job_type not in TYPES:
-            raise InvalidInputError(f"res needs type, one of {list(TYPES)}; got {job_type!r}")
+        job_type = params["type"]
         platform = params.get("offline_platform")
         if platform is None:
             if job_type in NEEDS_OFFLINE_PLATFORM:
@@ -164,7 +170,7 @@ class ResHook(HuaweiCloudHook):
         to_send = []
         for job_id in job_ids:  # the look found these under another type: a delete as ``job_type`` would fail
             if job_id in self._other_types:
-                report.failed[job_id] = _other_type_reason(job_id, self._other_types[job_id], job_type)
+                report.record_failed(job_id, _other_type_reason(job_id, self._other_types[job_id], job_type))
             else:
                 to_send.append(job_id)
         # Build the transport and resolve the project id once, before the threads start: a cached_property
@@ -182,7 +188,7 @@ class ResHook(HuaweiCloudHook):
                 future.cancel()
         # Leaving the pool waited for the calls in flight: record every outcome, including those that finished
         # after the fatal error (they may have deleted their job), before raising it.
-        outcomes: dict[str, tuple[str, str]] = {}
+        outcomes: dict[str, Outcome] = {}
         fatal: BaseException | None = None
         for future, job_id in futures.items():
             if future.cancelled():
@@ -193,21 +199,14 @@ class ResHook(HuaweiCloudHook):
             elif (result := future.result()) is not None:
                 outcomes[job_id] = result
         for job_id in to_send:  # the report keeps the requested order; jobs never sent stay unaccounted
-            if job_id not in outcomes:
-                continue
-            outcome, reason = outcomes[job_id]
-            if outcome == "deleted":
-                report.deleted.append(job_id)
-            elif outcome == "already_gone":
-                report.already_gone.append(job_id)
-            else:
-                report.failed[job_id] = reason
+            if job_id in outcomes:
+                report.record(job_id, outcomes[job_id])
         if fatal is not None:
             raise fatal
 
     def _delete_one(
         self, url: str, job_id: str, body_base: dict[str, Any], stop: threading.Event
-    ) -> tuple[str, str] | None:
+    ) -> Outcome | None:
         """The outcome of deleting one job, or ``None`` when the run stopped before it was sent."""
         if stop.is_set():
             return None
@@ -219,7 +218,7 @@ class ResHook(HuaweiCloudHook):
                 stop.set()
                 raise
             if isinstance(err, JobBusyError):
-                return "failed", str(err)
+                return Outcome.failure(str(err))
             # The look showed the job; a refusal counts as already_gone only if the detail now says not found.
             try:
                 job = self._job_detail(job_id)
@@ -227,16 +226,16 @@ class ResHook(HuaweiCloudHook):
                 if ends_run(check_err):
                     stop.set()
                     raise
-                return "failed", f"{err}; checking whether the job still exists also failed: {check_err}"
+                return Outcome.failure(f"{err}; checking whether the job still exists also failed: {check_err}")
             if job is None:
-                return "already_gone", ""
+                return ALREADY_GONE
             if job.type != body_base["type"]:
-                return "failed", _other_type_reason(job_id, job.type, body_base["type"])
-            return "failed", str(err)
+                return Outcome.failure(_other_type_reason(job_id, job.type, body_base["type"]))
+            return Outcome.failure(str(err))
         except BaseException:
             stop.set()
             raise
-        return "deleted", ""
+        return DELETED
 
     # ----------------------------------------------------------------- status
     def get_job_states(self, job_ids: Sequence[str], **params: Any) -> dict[str, JobStatus]:
@@ -288,7 +287,7 @@ class ResHook(HuaweiCloudHook):
         for job_id in [j for j in report.would_delete if j in self._other_types]:
             report.would_delete.remove(job_id)
             report.states.pop(job_id, None)
-            report.failed[job_id] = _other_type_reason(job_id, self._other_types[job_id], job_type)
+            report.record_failed(job_id, _other_type_reason(job_id, self._other_types[job_id], job_type))
         return report
 
     def _job_detail(self, job_id: str) -> ResDetailJob | None:
@@ -339,25 +338,10 @@ def _other_type_reason(job_id: str, actual: str, asked: str) -> str:
     return f"job {job_id} is a {actual!r} job, not {asked!r}: not deleted (ask for type {actual!r})"
 
 
-def _parse_time(value: Any) -> datetime | None:
-    """``operating_time`` as epoch milliseconds (number or digits) or an ISO 8601 string."""
-    if value is None or value == "":
-        return None
-    try:
-        return datetime.fromtimestamp(int(value) / 1000, timezone.utc)
-    except (TypeError, ValueError):
-        pass
-    try:
-        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
-
-
 def _job_info(job: ResJob) -> JobInfo:
     return JobInfo(
         job_id=job.job_id,
         state=job.job_status,
         name=job.job_name,
-        created_at=_parse_time(job.operating_time),
+        created_at=epoch_ms(job.operating_time) or iso_8601(job.operating_time),  # epoch ms or ISO 8601
     )

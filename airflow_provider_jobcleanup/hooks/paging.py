@@ -1,8 +1,10 @@
 """Walking a service's paged job list, and answering "which of these are gone" from it.
 
-Each hook supplies one function that fetches page ``index`` (0-based) as ``JobInfo`` rows (ids in canonical
-form, rows already checked against the cluster / manager / owner asked for) plus the total the service
-reports. A listing proves presence; it proves absence only when it is proven complete: the same total on
+Each hook supplies one function that fetches page ``index`` (0-based) as rows plus the total the service
+reports: ``JobInfo`` rows (ids in canonical form, rows already checked against the cluster / owner asked
+for), or the service's raw rows with a ``row_id`` when rows must be seen before some are left out (SCNet
+keeps only its manager's and owner's rows, yet a page is short, or adds nothing new, by what the service
+sent). A listing proves presence; it proves absence only when it is proven complete: the same total on
 every page, and exactly that many distinct rows seen. Jobs absent from a listing that is not proven complete
 are confirmed one by one with the hook's detail call, whose not-found answer is positive evidence.
 """
@@ -12,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from operator import attrgetter
+from typing import Any, TypeVar
 
 from airflow_provider_jobcleanup.exceptions import UnexpectedAnswerError
 from airflow_provider_jobcleanup.models import JobFilter, JobInfo, JobStatus
@@ -19,10 +23,19 @@ from airflow_provider_jobcleanup.models import JobFilter, JobInfo, JobStatus
 #: page index (0-based) -> (jobs on that page, total number of jobs the service reports)
 FetchPage = Callable[[int], tuple[list[JobInfo], int]]
 Page = tuple[list[JobInfo], int]
+Row = TypeVar("Row")
 
 
-def walk_pages(fetch: FetchPage, page_size: int, max_pages: int, service: str = "") -> Iterator[Page]:
+def walk_pages(
+    fetch: Callable[[int], tuple[list[Row], int]],
+    page_size: int,
+    max_pages: int,
+    service: str = "",
+    row_id: Callable[[Any], str] = attrgetter("job_id"),
+) -> Iterator[tuple[list[Row], int]]:
     """Yield pages until a short page, a page with nothing new, or once the reported total was seen.
+
+    :param row_id: a row's job id (default: ``JobInfo.job_id``).
 
     More than ``max_pages`` pages is an error: a listing that never ends is not an answer.
     """
@@ -30,7 +43,7 @@ def walk_pages(fetch: FetchPage, page_size: int, max_pages: int, service: str = 
     for index in range(max_pages):
         jobs, total = fetch(index)
         yield jobs, total
-        new = {job.job_id for job in jobs} - seen
+        new = {row_id(job) for job in jobs} - seen
         seen |= new
         if len(jobs) < page_size or not new or len(seen) >= total:
             return

@@ -29,13 +29,13 @@ from airflow_provider_jobcleanup.exceptions import (
     ApiError,
     ConfigurationError,
     InvalidInputError,
-    UnexpectedAnswerError,
     ends_run,
 )
 from airflow_provider_jobcleanup.hooks import scnet_answers as answers
 from airflow_provider_jobcleanup.hooks import scnet_protocol as proto
 from airflow_provider_jobcleanup.hooks.base import JobCleanupHook
-from airflow_provider_jobcleanup.hooks.paging import select_matching, states_from_pages
+from airflow_provider_jobcleanup.hooks.batching import chunks
+from airflow_provider_jobcleanup.hooks.paging import Page, select_matching, states_from_pages, walk_pages
 from airflow_provider_jobcleanup.job_ids import normalize_one
 from airflow_provider_jobcleanup.models import DeletionReport, JobFilter, JobInfo, JobStatus
 from airflow_provider_jobcleanup.secrets import mask
@@ -99,7 +99,6 @@ class ScnetHook(JobCleanupHook):
         "prefixed by its cluster user as alice:35918"
     )
     job_id_allow_int = True
-    param_names = ("job_manager_id", "user", "job_managers")
     #: scheduler job states (SCNet job query reference; ``statT``/``statDE`` seen in clients)
     states = ("statR", "statQ", "statH", "statS", "statE", "statC", "statW", "statX", "statT", "statDE")
 
@@ -223,7 +222,7 @@ class ScnetHook(JobCleanupHook):
         if params.get("job_manager_id") is not None:
             params["job_manager_id"] = _manager_id(params["job_manager_id"], "job_manager_id")
         user = params.get("user")
-        if user is not None and (not isinstance(user, str) or not proto.USER_NAME.fullmatch(user)):
+        if user is not None and not proto.USER_NAME.fullmatch(user):
             raise InvalidInputError(f"user must be a cluster user name such as 'alice', got {user!r}")
         if params.get("job_managers") is not None:
             params["job_managers"] = self._validate_job_managers(params["job_managers"])
@@ -289,12 +288,12 @@ class ScnetHook(JobCleanupHook):
         if unplaced:  # only when the delete did not look first: find them now
             states = self._states(unplaced)
             gone = {ref.key for ref in unplaced if states[ref.key].gone and ref.key not in self._placements}
-            report.already_gone.extend(key for key in job_ids if key in gone)
+            report.record_gone(key for key in job_ids if key in gone)
             refs = [ref for ref in refs if ref.key not in gone]
         refs = self._placed(refs)
         unconfirmed: list[proto.JobRef] = []
-        for start in range(0, len(refs), ENTRIES_PER_CALL):
-            unconfirmed.extend(self._delete_chunk(refs[start : start + ENTRIES_PER_CALL], report))
+        for chunk in chunks(refs, ENTRIES_PER_CALL):
+            unconfirmed.extend(self._delete_chunk(chunk, report))
         if unconfirmed:
             self._recheck(unconfirmed, report)
 
@@ -310,7 +309,7 @@ class ScnetHook(JobCleanupHook):
             if ends_run(err):
                 raise
             for ref in refs:
-                report.failed[ref.key] = str(err)
+                report.record_failed(ref.key, str(err))
             return []
         outcomes = self._delete_outcomes(response, refs)
         unconfirmed = []
@@ -319,11 +318,11 @@ class ScnetHook(JobCleanupHook):
             if outcome is None:
                 unconfirmed.append(ref)
             elif outcome.deleted:
-                report.deleted.append(ref.key)
+                report.record_deleted([ref.key])
             elif outcome.not_found:
-                report.already_gone.append(ref.key)
+                report.record_gone([ref.key])
             else:
-                report.failed[ref.key] = f"job manager {ref.manager_id} refused: {outcome.reason}"
+                report.record_failed(ref.key, f"job manager {ref.manager_id} refused: {outcome.reason}")
         return unconfirmed
 
     def _delete_outcomes(
@@ -358,14 +357,14 @@ class ScnetHook(JobCleanupHook):
             if ends_run(err):
                 raise
             for ref in refs:
-                report.failed[ref.key] = f"delete not confirmed by the service, and the re-check failed: {err}"
+                report.record_failed(ref.key, f"delete not confirmed by the service, and the re-check failed: {err}")
             return
         for ref in refs:
             status = states[ref.key]
             if status.gone:
-                report.already_gone.append(ref.key)
+                report.record_gone([ref.key])
             else:
-                report.failed[ref.key] = f"delete not confirmed by the service; the job is still {status.state}"
+                report.record_failed(ref.key, f"delete not confirmed by the service; the job is still {status.state}")
 
     # ----------------------------------------------------------------- status
     def get_job_states(self, job_ids: Sequence[str], **params: Any) -> dict[str, JobStatus]:
@@ -416,31 +415,21 @@ class ScnetHook(JobCleanupHook):
         """Report key -> the job manager a status look found the job on."""
         return {}
 
-    def _walk(
-        self, path: str, query: Mapping[str, Any], *, manager: str, owner: str | None
-    ) -> Iterator[tuple[list[JobInfo], int]]:
+    def _walk(self, path: str, query: Mapping[str, Any], *, manager: str, owner: str | None) -> Iterator[Page]:
         """Pages of a list (``start`` is a 0-based row offset) as ``(rows, total)``. Only rows of ``manager``
         (and of ``owner`` when given) are kept: a foreign row is never evidence, and with it on a page the
-        kept rows fall short of the total, so absence from the listing proves nothing. At most
-        ``max_list_pages`` pages."""
-        start = 0
-        seen: set[str] = set()
-        for _ in range(self.limits.max_pages):
-            response = self._request(
-                "GET", f"{self.hpc_url}{path}", params={**query, "start": start, "limit": PAGE_SIZE}
-            )
+        kept rows fall short of the total, so absence from the listing proves nothing. The walk itself
+        (:func:`walk_pages`, at most ``max_list_pages`` pages) goes by the rows the service sent."""
+
+        def fetch(index: int) -> tuple[list[answers.JobRow], int]:
+            params = {**query, "start": index * PAGE_SIZE, "limit": PAGE_SIZE}
+            response = self._request("GET", f"{self.hpc_url}{path}", params=params)
             page = self._read(response, answers.ListAnswer, f"list {path}").data
-            yield [self._info(row) for row in page.rows if self._ours(row, manager, owner)], page.total
-            new = {str(row.jobId) for row in page.rows} - seen
-            seen |= new
-            start += len(page.rows)
-            if len(page.rows) < PAGE_SIZE or not new or start >= page.total:
-                return
-        raise UnexpectedAnswerError(
-            f"the job list did not end within {self.limits.max_pages} pages of {PAGE_SIZE} "
-            "(connection extra max_list_pages)",
-            service=self.service,
-        )
+            return page.rows, page.total
+
+        pages = walk_pages(fetch, PAGE_SIZE, self.limits.max_pages, self.service, row_id=lambda row: str(row.jobId))
+        for rows, total in pages:
+            yield [self._info(row) for row in rows if self._ours(row, manager, owner)], total
 
     @staticmethod
     def _ours(row: answers.JobRow, manager: str, owner: str | None) -> bool:

@@ -21,6 +21,7 @@ from airflow_provider_jobcleanup.exceptions import (
     PermissionDeniedError,
     TransientServiceError,
 )
+from airflow_provider_jobcleanup.hooks import times
 
 SERVICE = "scnet"
 
@@ -147,20 +148,12 @@ def is_not_found_reason(reason: str) -> bool:
 
 def parse_time(value: Any) -> datetime | None:
     """An SCNet ``yyyy-MM-dd HH:mm:ss`` (Beijing time) or epoch-ms value as an aware UTC datetime."""
-    if value in (None, "", "-"):
-        return None
-    if isinstance(value, (int, float)) or (isinstance(value, str) and value.isdigit()):
-        return datetime.fromtimestamp(float(value) / 1000.0, timezone.utc)
-    try:
-        local = datetime.strptime(str(value).strip(), TIME_FORMAT).replace(tzinfo=SCNET_TZ)
-        return local.astimezone(timezone.utc)
-    except ValueError:
-        return None
+    return times.epoch_ms(value) or times.local_text(value, TIME_FORMAT, SCNET_TZ)
 
 
 def format_time(moment: datetime) -> str:
     """A datetime as SCNet's Beijing-time ``yyyy-MM-dd HH:mm:ss``."""
-    return moment.astimezone(SCNET_TZ).strftime(TIME_FORMAT)
+    return times.to_local_text(moment, TIME_FORMAT, SCNET_TZ)
 
 
 def item_state(item: Mapping[str, Any]) -> str | None:

@@ -68,11 +68,11 @@ def test_the_form_defaults_are_the_code_defaults():
     assert fields["max_list_pages"]["schema"]["default"] == limits.max_pages
     assert fields["allow_insecure_http"]["schema"]["default"] is False
     assert fields["verify"]["schema"]["default"] == "true"
-    huawei = info.HUAWEICLOUD_CONNECTION["conn-fields"]
+    huawei = info.CONNECTION_FORMS["huaweicloud"]["conn-fields"]
     assert huawei["auth_type"]["schema"]["default"] == "aksk"
     from airflow_provider_jobcleanup.hooks.scnet import DEFAULT_BASE_URL
 
-    assert info.SCNET_CONNECTION["conn-fields"]["base_url"]["schema"]["default"] == DEFAULT_BASE_URL
+    assert info.CONNECTION_FORMS["scnet"]["conn-fields"]["base_url"]["schema"]["default"] == DEFAULT_BASE_URL
 
 
 def test_airflow_lists_each_connection_type_under_its_own_name(tmp_path):

@@ -75,10 +75,11 @@ def _fields(spec: dict) -> dict:
 
 def test_a_connection_saved_by_the_ui_form_works(emulator):
     """The form stores every field it shows, ``null`` for the empty ones: those mean "the default"."""
-    from airflow_provider_jobcleanup.get_provider_info import HUAWEICLOUD_CONNECTION
+    from airflow_provider_jobcleanup.get_provider_info import CONNECTION_FORMS
     from tests.profiles.huawei import aksk_connection
 
     spec = aksk_connection(emulator.url)
-    spec["extra"] = {**dict.fromkeys(HUAWEICLOUD_CONNECTION["conn-fields"]), **spec["extra"], "read_timeout": None}
+    shown = dict.fromkeys(CONNECTION_FORMS["huaweicloud"]["conn-fields"])
+    spec["extra"] = {**shown, **spec["extra"], "read_timeout": None}
     ok, message = MrsHook(connection=Connection(conn_id="hw", **_fields(spec))).test_connection()
     assert ok, message

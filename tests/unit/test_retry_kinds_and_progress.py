@@ -81,7 +81,7 @@ def test_every_service_parameter_is_a_keyword_parameter(task_class):
 def test_each_service_parameter_can_be_mapped(service):
     from airflow.sdk import DAG
 
-    for name in SERVICES[service].params:
+    for name in SERVICES[service].param_names:
         with DAG(f"map_{service}_{name}", schedule=None):
             mapped = BatchDeleteJobsOperator.partial(
                 task_id="delete", conn_id="c", service=service, job_ids=["1"]
