@@ -9,10 +9,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from airflow import __version__ as airflow_version
 
 from tests.airflow.connection_cases import CASE_IDS, CASES, Case
 
 AIRFLOW = str(Path(sys.executable).parent / "airflow")
+AIRFLOW_VERSION = tuple(int(part) for part in airflow_version.split(".")[:3] if part.isdigit())
 
 
 def cli_env(home: Path, **extra: str) -> dict[str, str]:
@@ -47,8 +49,9 @@ def test_airflow_connections_test(case: Case, emulator, tmp_path):
         assert "Connection success!" in done.stdout
         assert emulator.stats().get(case.evidence, 0) == 1
     else:
-        assert done.returncode == 1, output
-        assert "Connection failed!" in done.stdout
+        # Airflow 3.3.0 prints the failure but exits 0; later 3.3 releases exit 1
+        assert done.returncode == (0 if AIRFLOW_VERSION < (3, 3, 2) else 1), output
+        assert "Connection failed!" in done.stdout and "Connection success!" not in done.stdout
         assert case.evidence in done.stdout
 
 
