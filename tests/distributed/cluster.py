@@ -70,6 +70,13 @@ class Cluster:
     def __init__(self) -> None:
         self.tmp = Path(tempfile.mkdtemp(prefix="jobcleanup-distributed-"))
         self.tmp.chmod(0o755)
+        # PostgreSQL runs as its own user: it must be able to pass through the folders above (the test run's
+        # own temporary folder is created 0700); traversal only, no listing
+        for parent in self.tmp.parents:
+            if parent == Path(tempfile.gettempdir()).parent or parent == Path("/"):
+                break
+            if parent.stat().st_uid == os.geteuid():
+                parent.chmod(parent.stat().st_mode | 0o111)
         self.logs = self.tmp / "logs"
         self.logs.mkdir()
         self.logs.chmod(0o777)
