@@ -68,11 +68,15 @@ class ConnectionsPage:
     """The Admin > Connections page of the Airflow 3 React UI."""
 
     def __init__(self, driver, base_url: str) -> None:
+        from selenium.common.exceptions import StaleElementReferenceException
         from selenium.webdriver.support.ui import WebDriverWait
 
         self.driver = driver
         self.base_url = base_url
-        self.wait = WebDriverWait(driver, WAIT, poll_frequency=0.2)
+        # a toast or row re-rendered between finding and reading it is looked up again on the next poll
+        self.wait = WebDriverWait(
+            driver, WAIT, poll_frequency=0.2, ignored_exceptions=(StaleElementReferenceException,)
+        )
 
     def find(self, xpath: str):
         from selenium.webdriver.common.by import By
@@ -124,17 +128,29 @@ class ConnectionsPage:
         return f"//tr[td[normalize-space(.)='{conn_id}']]"
 
     def test(self, conn_id: str) -> tuple[str, str, str]:
-        """Press the row's Test button; the (type, title, description) of the notification that answers."""
+        """Press the row's Test button; the (type, title, description) of the notification that answers.
+
+        A toast is in the page before its text is shown (it fades in), so the wait is for a new toast whose
+        title is visible and not empty."""
         before = {t.get_attribute("id") for t in self.toasts()}
         self.click(f"{self.row(conn_id)}//button[@aria-label='Test Connection']")
-        toast = self.wait.until(
-            lambda _: next((t for t in self.toasts() if t.get_attribute("id") not in before), None),
-            "no answer was shown",
-        )
-        part = "[@data-scope='toast' and @data-part='{}']"
-        title = toast.find_element("xpath", ".//*" + part.format("title")).text
-        description = toast.find_element("xpath", ".//*" + part.format("description")).text
-        return toast.get_attribute("data-type"), title, description
+
+        def answered(_) -> tuple[str, str, str] | None:
+            for toast in self.toasts():
+                if toast.get_attribute("id") in before:
+                    continue
+                title = self.shown_text(toast, "title")
+                if title:
+                    return toast.get_attribute("data-type"), title, self.shown_text(toast, "description")
+            return None
+
+        return self.wait.until(answered, "no answer was shown")  # type: ignore[no-any-return]
+
+    @staticmethod
+    def shown_text(toast, part: str) -> str:
+        """The visible text of the toast's ``part`` ("" while it is not shown)."""
+        found = toast.find_elements("xpath", f".//*[@data-scope='toast' and @data-part='{part}']")
+        return found[0].text if found and found[0].is_displayed() else ""
 
     def toasts(self) -> list:
         return self.driver.find_elements("xpath", "//*[@data-scope='toast' and @data-part='root']")
