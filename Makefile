@@ -76,11 +76,13 @@ test-distributed: $(DIST_STAMP)
 # Mutation testing of the safety core (tests/mutation_plan.py; about 30 minutes on 2 cores; not run by CI).
 # MUTANTS= narrows it to mutant name patterns, e.g. MUTANTS='airflow_provider_jobcleanup.job_ids.*'.
 # Prints the statuses, the surviving mutants and the score; mutants/ and its temporary files are removed.
+# The tests wait on sockets more than they compute, so more children than cores keep both cores busy.
+MUTATION_CHILDREN ?= 4
 MUTANTS ?= $(shell cd tests && $(PYTHON) -c 'import mutation_plan; print(" ".join(mutation_plan.patterns()))')
 mutation: $(STAMP)
 	$(BIN)/pip install --quiet --disable-pip-version-check -e . --group mutation 2>&1 | { grep -v '^WARNING: Location' || true; }
 	rm -rf mutants .mutation-tmp && mkdir .mutation-tmp
-	TMPDIR=$(CURDIR)/.mutation-tmp $(BIN)/mutmut run $(foreach m,$(MUTANTS),'$(m)') > .mutation-tmp/run.log 2>&1 \
+	TMPDIR=$(CURDIR)/.mutation-tmp $(BIN)/mutmut run --max-children $(MUTATION_CHILDREN) $(foreach m,$(MUTANTS),'$(m)') > .mutation-tmp/run.log 2>&1 \
 		|| { tail -40 .mutation-tmp/run.log; $(MAKE) --no-print-directory mutation-clean; exit 1; }
 	$(BIN)/python -m tests.mutation_report; status=$$?; $(MAKE) --no-print-directory mutation-clean; exit $$status
 

@@ -14,7 +14,9 @@ from pathlib import Path
 
 from tests.mutation_plan import patterns
 
-KILLED = {"killed", "timeout", "caught by type check"}
+#: the tests did not pass with the mutant: a test failed, it ran out of time, or it was killed by a signal (mutmut
+#: says "segfault" for SIGSEGV and for the SIGKILL of its CPU-time limit, as when a mutant loops)
+KILLED = {"killed", "timeout", "segfault", "caught by type check"}
 
 
 def results() -> dict[str, str]:
@@ -26,6 +28,13 @@ def results() -> dict[str, str]:
         if sep and any(fnmatchcase(name, p) for p in patterns()):
             found[name] = status
     return found
+
+
+def changed_lines(name: str) -> list[str]:
+    """The removed and added lines of a mutant's diff (``mutmut show``)."""
+    mutmut = Path(sys.executable).with_name("mutmut")
+    out = subprocess.run([str(mutmut), "show", name], capture_output=True, text=True, check=False).stdout
+    return [line.strip() for line in out.splitlines() if line[:2] in ("- ", "+ ")]
 
 
 def main() -> int:
@@ -40,6 +49,8 @@ def main() -> int:
     for name, status in sorted(found.items()):
         if status not in KILLED:
             print(f"  {status}: {name}")
+            for line in changed_lines(name):
+                print(f"      {line}")
     if not total:
         print("no mutant was checked")
         return 1

@@ -4,6 +4,7 @@ from an answer that does not say so."""
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -37,9 +38,7 @@ def assert_nothing_claimed(error, job_ids):
 
 
 @pytest.mark.parametrize("target", ["http://127.0.0.3:{port}/login", "https://127.0.0.3:{port}/", "/relative"])
-def test_a_redirect_is_refused_and_no_credential_reaches_another_host(
-    profile, emulator, hostile, elsewhere, target
-):
+def test_a_redirect_is_refused_and_no_credential_reaches_another_host(profile, emulator, hostile, elsewhere, target):
     job_ids, params = profile.seed(emulator, 3)
     hostile.on("*", ANY, redirect(target.format(port=elsewhere.port)))
     hook = hook_for(profile, hostile.url)
@@ -47,7 +46,13 @@ def test_a_redirect_is_refused_and_no_credential_reaches_another_host(
     error = delete_and_catch(hook, job_ids, params)
 
     assert isinstance(error, RedirectRefusedError)
-    assert "127.0.0.3" in str(error) or "redirect" in str(error)
+    host = "127.0.0.3" if target.startswith("http") else hostile.host  # a relative target stays on the endpoint
+    assert error.status_code == 302 and error.service == profile.service
+    assert re.fullmatch(
+        rf"[A-Z]+ \S+ answered with a redirect to host '{re.escape(host)}'; redirects are not followed "
+        r"\(credentials are only sent to the configured endpoint\): check the endpoint in the connection",
+        error.message,
+    ), error.message
     assert elsewhere.seen == [], "a redirect was followed"
     assert_nothing_claimed(error, job_ids)
     assert emulator.live_ids(profile.service) >= set(job_ids)
@@ -78,6 +83,11 @@ def test_a_huge_answer_is_refused_without_reading_it_all(profile, emulator, host
 
     assert isinstance(error, UnexpectedAnswerError), error
     assert time.monotonic() - started < 20
+    assert error.status_code == 200 and error.service == profile.service
+    assert re.fullmatch(
+        r"[A-Z]+ \S+: the answer is larger than 1048576 bytes \(connection extra max_answer_bytes\)",
+        error.message,
+    ), error.message
     assert_nothing_claimed(error, job_ids)
 
 

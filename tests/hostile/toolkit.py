@@ -164,7 +164,8 @@ class HostileServer:
         server = ThreadingHTTPServer((self.host, self.port), _handler(self))
         server.daemon_threads = True
         self._server = server
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        # a short poll lets shutdown() return at once instead of after the default half second
+        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -1,0 +1,198 @@
+"""``JobsGoneSensor`` without a DAG run (fast, against the emulator over HTTP): what it answers, logs and hands
+the trigger, poked and deferred. The same paths run under real Airflow in ``tests/airflow/``."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import Any
+
+import pytest
+from airflow.sdk.exceptions import AirflowSensorTimeout, AirflowSkipException, TaskDeferred
+from structlog.testing import capture_logs
+
+from airflow_provider_jobcleanup.exceptions import JobCleanupError, PermanentError
+from airflow_provider_jobcleanup.sensors.jobs_gone import JobsGoneSensor
+from airflow_provider_jobcleanup.triggers.jobs_gone import JobsGoneTrigger
+from tests.profiles.scnet import scnet_password_connection
+
+CONN_ID = "scnet_sensor"
+
+
+@pytest.fixture(autouse=True)
+def scnet_conn(emulator, monkeypatch) -> str:
+    monkeypatch.setenv(f"AIRFLOW_CONN_{CONN_ID.upper()}", json.dumps(scnet_password_connection(emulator.url)))
+    return CONN_ID
+
+
+def sensor(job_ids: Any, **kwargs: Any) -> JobsGoneSensor:
+    return JobsGoneSensor(task_id="gone", conn_id=CONN_ID, service="scnet", job_ids=job_ids, **kwargs)
+
+
+def poke(watcher: JobsGoneSensor) -> tuple[Any, list[str]]:
+    with capture_logs() as logs:
+        answer = watcher.poke({})  # type: ignore[arg-type]
+    return answer, [entry["event"] for entry in logs]
+
+
+def delete(emulator, job_ids: list[str]) -> None:
+    from airflow_provider_jobcleanup.operators.batch_delete import BatchDeleteJobsOperator
+
+    class TI:
+        def xcom_push(self, key: str, value: Any) -> None:
+            pass
+
+    BatchDeleteJobsOperator(task_id="d", conn_id=CONN_ID, service="scnet", job_ids=job_ids).execute({"ti": TI()})  # type: ignore[arg-type]
+
+
+def test_a_poke_names_the_jobs_still_present_and_then_reports_all_gone(emulator):
+    targets = emulator.seed("scnet", 2, state="statR")
+    delete(emulator, targets[:1])
+    answer, lines = poke(sensor(targets))
+    assert answer.is_done is False and answer.xcom_value is None
+    [line] = lines
+    label = line.split(":")[0]
+    assert label.startswith("scnet")
+    assert line == f"{label}: 1 of 2 scnet jobs still present, e.g. {targets[1]} (statR)"
+
+    delete(emulator, targets[1:])
+    answer, lines = poke(sensor(targets))
+    assert answer.is_done is True and answer.xcom_value == {"service": "scnet", "gone": targets}
+    assert lines == [f"{label}: all 2 jobs are gone"]
+
+
+def test_the_watched_ids_are_normalized_before_the_check(emulator):
+    targets = emulator.seed("scnet", 1)
+    delete(emulator, targets)
+    answer, _ = poke(sensor(json.dumps([targets[0], targets[0]])))  # an XCom rendered as JSON text, repeated
+    assert answer.is_done is True and answer.xcom_value == {"service": "scnet", "gone": targets}
+
+
+def test_nothing_to_watch_is_done_at_once_without_a_request(emulator):
+    answer, lines = poke(sensor([]))
+    assert answer.is_done is True and answer.xcom_value == {"service": "scnet", "gone": []}
+    assert len(lines) == 1 and lines[0].startswith("scnet") and lines[0].endswith(": no jobs to watch: done")
+    assert sum(emulator.stats().values()) == 0
+
+
+def test_deferred_it_returns_at_once_when_the_jobs_are_already_gone(emulator):
+    targets = emulator.seed("scnet", 1)
+    delete(emulator, targets)
+    assert sensor(targets, deferrable=True).execute({}) == {"service": "scnet", "gone": targets}  # type: ignore[arg-type]
+
+
+def test_deferred_it_hands_the_trigger_an_absolute_deadline_and_resumes_with_its_event(emulator):
+    targets = emulator.seed("scnet", 2)
+    watcher = sensor(targets, deferrable=True, poke_interval=0.2, timeout=40)
+    before = time.time()
+    with pytest.raises(TaskDeferred) as deferred:
+        watcher.execute({})  # type: ignore[arg-type]
+    defer = deferred.value
+    assert defer.method_name == "execute_complete"
+    assert defer.timeout is not None and defer.timeout.total_seconds() == 40
+    trigger = defer.trigger
+    assert isinstance(trigger, JobsGoneTrigger)
+    assert (trigger.conn_id, trigger.service, trigger.job_ids) == (CONN_ID, "scnet", targets)
+    assert trigger.poll_interval == 0.2
+    assert before + 40 <= trigger.end_time <= time.time() + 40
+
+    delete(emulator, targets)
+    event = asyncio.run(_first_event(trigger))
+    assert watcher.execute_complete({}, event) == {"service": "scnet", "gone": targets}  # type: ignore[arg-type]
+
+
+def test_a_non_deferrable_sensor_pokes_in_the_worker(emulator):
+    targets = emulator.seed("scnet", 1)
+    delete(emulator, targets)
+    watcher = sensor(targets, deferrable=False, poke_interval=0.1, timeout=10)
+    assert watcher.execute({"ti": None, "task_instance": None}) == {"service": "scnet", "gone": targets}  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("soft_fail", [False, True])
+def test_a_timeout_event_fails_or_skips_with_the_trigger_s_message(soft_fail):
+    watcher = sensor(["1"], soft_fail=soft_fail)
+    message = "1 of 1 scnet jobs still present at the deadline, e.g. ['1']"
+    expected = AirflowSkipException if soft_fail else AirflowSensorTimeout
+    with pytest.raises(expected) as caught:
+        watcher.execute_complete({}, {"status": "timeout", "service": "scnet", "message": message})  # type: ignore[arg-type]
+    assert type(caught.value) is expected and str(caught.value) == message
+
+
+@pytest.mark.parametrize("permanent", [False, True])
+def test_an_error_event_fails_even_with_soft_fail(permanent):
+    watcher = sensor(["1"], soft_fail=True)
+    with pytest.raises(JobCleanupError, match=r"^refused$") as caught:
+        watcher.execute_complete({}, {"status": "error", "message": "refused", "permanent": permanent})  # type: ignore[arg-type]
+    assert isinstance(caught.value, PermanentError) is permanent
+
+
+def test_service_parameters_by_keyword_and_as_a_dict_are_merged():
+    watcher = JobsGoneSensor(
+        task_id="gone", conn_id="c", service="scnet", job_ids=["1"], service_params={"user": "alice"},
+        job_manager_id="1638523853",
+    )  # fmt: skip
+    assert watcher.service_params == {"user": "alice", "job_manager_id": "1638523853"}
+    assert (watcher.conn_id, watcher.service, watcher.job_ids, watcher.deferrable) == ("c", "scnet", ["1"], False)
+    assert set(JobsGoneSensor.template_fields) == {"conn_id", "job_ids", "service_params"}
+
+
+async def _first_event(trigger: JobsGoneTrigger) -> dict[str, Any]:
+    async for event in trigger.run():
+        return event.payload
+    raise AssertionError("the trigger ended without an event")
+
+
+def trigger(job_ids: list[str], conn_id: str = CONN_ID, **kwargs: Any) -> JobsGoneTrigger:
+    settings: dict[str, Any] = {"poll_interval": 0.1, "end_time": time.time() + 20}
+    return JobsGoneTrigger(
+        conn_id=conn_id, service="scnet", job_ids=job_ids, service_params={}, **{**settings, **kwargs}
+    )
+
+
+def test_the_trigger_reports_a_connection_it_cannot_use_as_an_error():
+    event = asyncio.run(_first_event(trigger(["1"], conn_id="no_such_connection")))
+    assert event["status"] == "error" and event["service"] == "scnet" and event["permanent"] is False
+    assert event["message"].startswith("cannot build hook: ") and "no_such_connection" in event["message"]
+
+
+def test_the_trigger_ends_with_a_permanent_error_when_the_credentials_are_refused(emulator, monkeypatch):
+    spec = scnet_password_connection(emulator.url)
+    spec["password"] = "Not-The-Password-8"
+    monkeypatch.setenv("AIRFLOW_CONN_SCNET_REFUSED", json.dumps(spec))
+    event = asyncio.run(_first_event(trigger(["1"], conn_id="scnet_refused")))
+    assert set(event) == {"status", "service", "message", "permanent"}
+    assert event["status"] == "error" and event["service"] == "scnet" and event["permanent"] is True
+    assert "Not-The-Password-8" not in event["message"] and event["message"]
+
+
+def test_the_trigger_polls_again_after_an_outage_and_then_fires(emulator, monkeypatch):
+    targets = emulator.seed("scnet", 1)
+    delete(emulator, targets)
+    spec = scnet_password_connection(emulator.url)
+    spec["extra"] = {**spec.get("extra", {}), "max_attempts": 1}
+    monkeypatch.setenv("AIRFLOW_CONN_SCNET_ONE_TRY", json.dumps(spec))
+    emulator.faults(rate=1.0, kinds={"unavailable": 1.0}, services=["scnet"])
+
+    async def outage_then_recovery() -> dict[str, Any]:
+        events = asyncio.ensure_future(_first_event(trigger(targets, conn_id="scnet_one_try")))
+        await asyncio.sleep(0.6)  # several polls meet the outage
+        assert not events.done()
+        await asyncio.to_thread(emulator.faults, rate=0.0)
+        return await asyncio.wait_for(events, 15)
+
+    with capture_logs() as logs:
+        event = asyncio.run(outage_then_recovery())
+    assert event == {"status": "success", "service": "scnet", "gone": targets}
+    assert any("polling again" in entry["event"] for entry in logs)
+
+
+def test_the_trigger_times_out_at_its_absolute_deadline(emulator):
+    targets = emulator.seed("scnet", 2, state="statR")
+    started = time.monotonic()
+    event = asyncio.run(_first_event(trigger(targets, end_time=time.time() + 0.5)))
+    assert 0.4 <= time.monotonic() - started < 5
+    assert event == {
+        "status": "timeout", "service": "scnet", "remaining": targets,
+        "message": f"2 of 2 scnet jobs still present at the deadline, e.g. {targets}",
+    }  # fmt: skip
