@@ -1,4 +1,4 @@
-"""``JobFilter``: which jobs a scheduled cleanup selects. Selection is what decides what gets deleted, so each
+"""``JobFilter``, durations and the report's failure bookkeeping. Selection decides what gets deleted, so each
 criterion is pinned at its edges, and a filter the provider does not understand is refused, never widened."""
 
 from __future__ import annotations
@@ -133,3 +133,39 @@ def test_long_rejected_input_is_shown_shortened_in_the_error():
     with pytest.raises(InvalidInputError) as caught:
         coerce_params(["a"] * 100)
     assert str(caught.value) == f"service_params must be a dict, got list: {repr(['a'] * 100)[:77]}..."
+
+
+def test_failures_recorded_in_bulk_keep_their_reasons_and_are_reported_as_progress():
+    from airflow_provider_jobcleanup.models import DeletionReport
+
+    seen: list[int] = []
+    report = DeletionReport(service="mrs", requested=["a", "b", "c"])
+    report.on_progress = lambda r: seen.append(len(r.failed))
+    report.failed.update({"a": "refused"}, b="busy")
+    assert report.failed == {"a": "refused", "b": "busy"}
+    assert seen == [1, 2]
+    assert report.unaccounted == ["c"]
+
+
+def test_the_failure_message_counts_what_it_leaves_out():
+    from airflow_provider_jobcleanup.models import DeletionReport
+    from airflow_provider_jobcleanup.operators.batch_delete import MAX_LISTED_FAILURES, _failure_message
+
+    report = DeletionReport(service="dli", requested=[str(i) for i in range(MAX_LISTED_FAILURES + 1)])
+    report.failed.update({str(i): "refused" for i in range(MAX_LISTED_FAILURES + 1)})
+    lines = _failure_message(report).split("\n  ")
+    assert len(lines) == 1 + MAX_LISTED_FAILURES + 1 and lines[-1] == "... and 1 more"
+    assert lines[0] == "21 of 21 dli jobs could not be deleted (0 deleted, 0 already gone):"
+
+
+def test_the_default_error_parser_names_the_service_and_passes_success():
+    from requests.structures import CaseInsensitiveDict
+
+    from airflow_provider_jobcleanup.answers import Answer, default_error_parser
+    from airflow_provider_jobcleanup.exceptions import TransientServiceError
+
+    parse = default_error_parser("mrs")
+    failed = parse(Answer(503, CaseInsensitiveDict(), b"", reason="Service Unavailable"))
+    assert isinstance(failed, TransientServiceError) and failed.service == "mrs" and failed.status_code == 503
+    assert parse(Answer(200, CaseInsensitiveDict(), b"{}")) is None
+    assert parse(Answer(204, CaseInsensitiveDict(), b"")) is None
