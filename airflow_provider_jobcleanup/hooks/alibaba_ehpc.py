@@ -309,7 +309,7 @@ class EhpcHook(JobCleanupHook):
                     report.record(job_id, outcome)
 
     # ----------------------------------------------------------------- status
-    def get_job_states(self, job_ids: Sequence[str], **params: Any) -> dict[str, JobStatus]:
+    def _job_states(self, job_ids: list[str], **params: Any) -> dict[str, JobStatus]:
         """Whole jobs: ``ListJobs`` per 100 ids. Executors and array indexes: ``ListExecutors`` per 100.
         Whole tasks: one ``GetJob`` per job. Whatever a listing does not prove is asked with ``GetJob``."""
         parsed = self._params(job_ids, params)

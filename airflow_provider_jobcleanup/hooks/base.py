@@ -31,7 +31,7 @@ from airflow_provider_jobcleanup.connection_settings import (
     tls_verify,
 )
 from airflow_provider_jobcleanup.exceptions import ConfigurationError, InvalidInputError
-from airflow_provider_jobcleanup.job_ids import coerce_params, normalize_job_ids
+from airflow_provider_jobcleanup.job_ids import coerce_id_list, coerce_params, normalize_job_ids
 from airflow_provider_jobcleanup.models import DeletionReport, JobFilter, JobInfo, JobStatus
 from airflow_provider_jobcleanup.secrets import redact
 from airflow_provider_jobcleanup.services import ServiceSpec, get_spec
@@ -223,9 +223,16 @@ class JobCleanupHook(BaseHook):
     def _delete(self, job_ids: list[str], params: dict[str, Any], report: DeletionReport) -> None:
         """Delete the validated, deduplicated ``job_ids``, recording each job's outcome in ``report``."""
 
+    def get_job_states(self, job_ids: Any, **params: Any) -> dict[str, JobStatus]:
+        """Whether each job is gone, using as few status calls as the service allows, keyed by the ids as
+        given (as strings). Invalid ids are refused before any request is sent."""
+        ids = self.normalize_job_ids(job_ids)
+        states = self._job_states(ids, **params)
+        return {str(job_id): states[self.canonical_id(str(job_id))] for job_id in coerce_id_list(job_ids)}
+
     @abstractmethod
-    def get_job_states(self, job_ids: Sequence[str], **params: Any) -> dict[str, JobStatus]:
-        """Whether each job is gone, using as few status calls as the service allows."""
+    def _job_states(self, job_ids: list[str], **params: Any) -> dict[str, JobStatus]:
+        """:meth:`get_job_states` of validated, deduplicated ``job_ids``."""
 
     def list_jobs(self, job_filter: JobFilter, **params: Any) -> list[JobInfo]:
         """Every job matching ``job_filter`` right now (all pages); unknown state words are refused."""

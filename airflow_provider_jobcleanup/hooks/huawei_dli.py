@@ -20,7 +20,7 @@ as integers.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from pydantic import field_validator
@@ -223,7 +223,7 @@ class DliHook(HuaweiCloudHook):
             report.record_failed(job_id, f"[dli] {message}")
 
     # ----------------------------------------------------------------- status
-    def get_job_states(self, job_ids: Sequence[str], **params: Any) -> dict[str, JobStatus]:
+    def _job_states(self, job_ids: list[str], **params: Any) -> dict[str, JobStatus]:
         """One list call per page of the project's Flink jobs, or per-job lookups when those cost fewer."""
         self.validate_params(params)
         canonical = {job_id: self.canonical_id(str(job_id)) for job_id in job_ids}

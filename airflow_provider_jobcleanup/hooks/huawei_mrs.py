@@ -16,7 +16,7 @@ that error. A delete first looks which jobs exist, so an id the service silently
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from datetime import datetime, timezone
 from typing import Any
 
@@ -172,7 +172,7 @@ class MrsHook(HuaweiCloudHook):
             report.record_deleted([job_id])
 
     # ----------------------------------------------------------------- status
-    def get_job_states(self, job_ids: Sequence[str], **params: Any) -> dict[str, JobStatus]:
+    def _job_states(self, job_ids: list[str], **params: Any) -> dict[str, JobStatus]:
         """One list call per page of the cluster's jobs, or per-job lookups when those cost fewer calls."""
         cluster_id = self.validate_params(params)["cluster_id"]
         canonical = {job_id: self.canonical_id(job_id) for job_id in job_ids}

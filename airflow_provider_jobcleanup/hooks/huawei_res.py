@@ -238,7 +238,7 @@ class ResHook(HuaweiCloudHook):
         return DELETED
 
     # ----------------------------------------------------------------- status
-    def get_job_states(self, job_ids: Sequence[str], **params: Any) -> dict[str, JobStatus]:
+    def _job_states(self, job_ids: list[str], **params: Any) -> dict[str, JobStatus]:
         """Jobs listed under ``type`` are present (one walk of that list, stopped once all are seen, or after
         its first page when looking up the rest costs fewer calls). Absence from that list proves nothing
         (another type may hold the id): each job not listed is decided by the detail call, whose RES.1001

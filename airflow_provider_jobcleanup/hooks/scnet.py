@@ -367,11 +367,10 @@ class ScnetHook(JobCleanupHook):
                 report.record_failed(ref.key, f"delete not confirmed by the service; the job is still {status.state}")
 
     # ----------------------------------------------------------------- status
-    def get_job_states(self, job_ids: Sequence[str], **params: Any) -> dict[str, JobStatus]:
-        ids = self.normalize_job_ids(job_ids)
-        refs = self._plan(ids, self.validate_params(params))
+    def _job_states(self, job_ids: list[str], **params: Any) -> dict[str, JobStatus]:
+        refs = self._plan(job_ids, self.validate_params(params))
         states = self._states(refs)
-        return {key: states[key] for key in ids}
+        return {key: states[key] for key in job_ids}
 
     def _states(self, refs: list[proto.JobRef]) -> dict[str, JobStatus]:
         """Each job's status on its manager; a job without a manager is looked for on every manager of the

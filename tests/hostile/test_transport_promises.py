@@ -12,6 +12,7 @@ import pytest
 from airflow_provider_jobcleanup.exceptions import (
     ApiError,
     EndpointNotFoundError,
+    InvalidJobIdError,
     RedirectRefusedError,
     TransportError,
     UnexpectedAnswerError,
@@ -166,3 +167,14 @@ def test_secrets_echoed_by_the_server_never_reach_the_error_or_report(profile, e
 
 
 TOKEN_HEADERS = ("x-auth-token", "token", "x-security-token", "x-acs-security-token", "password", "x-subject-token")
+
+
+@pytest.mark.parametrize("bad_id", ["../../admin", "1 OR 1=1", ""])
+def test_a_status_check_of_an_invalid_id_sends_nothing(profile, emulator, hostile, bad_id):
+    """``get_job_states`` is public (the sensor, the trigger and users call it): it refuses what the delete
+    would refuse, before any request, whatever the service."""
+    job_ids, params = profile.seed(emulator, 1)
+    hook = hook_for(profile, hostile.url)
+    with pytest.raises(InvalidJobIdError):
+        hook.get_job_states([job_ids[0], bad_id], **params)
+    assert hostile.seen == []
