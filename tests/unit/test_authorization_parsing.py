@@ -41,6 +41,9 @@ def test_an_alibaba_header_gives_exactly_its_fields():
     assert alibaba_acs3.parse_authorization(spaced) == {
         "Credential": "LTAI1", "SignedHeaders": "host", "Signature": "ff",
     }  # fmt: skip
+    # a field's value is everything after its first "="
+    parsed = alibaba_acs3.parse_authorization(ALIBABA.replace("Signature=abc123", "Signature=ab=c"))
+    assert parsed is not None and parsed["Signature"] == "ab=c"
 
 
 @pytest.mark.parametrize(

@@ -109,6 +109,8 @@ def test_names_match_the_glob_exactly_and_a_nameless_job_never_matches_a_pattern
     assert not etl.matches(job(name="ETL-1"), NOW)  # case-sensitive, as job names are
     assert not etl.matches(job(name="my-etl-1"), NOW)
     assert not etl.matches(job(name=None), NOW)
+    assert not JobFilter(name_pattern="X*").matches(job(name=None), NOW)  # a missing name is the empty name
+    assert JobFilter(name_pattern="*").matches(job(name=None), NOW)
     assert JobFilter().matches(job(name=None), NOW)
 
 
