@@ -56,6 +56,10 @@ class Outcome:
     kind: Literal["deleted", "already_gone", "failed"]
     reason: str = ""
 
+    def __post_init__(self) -> None:
+        if self.kind not in ("deleted", "already_gone", "failed"):
+            raise ValueError(f"unknown outcome kind {self.kind!r}")
+
     @classmethod
     def failure(cls, reason: str) -> Outcome:
         return cls("failed", reason)

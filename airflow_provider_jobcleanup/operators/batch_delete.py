@@ -237,9 +237,11 @@ class BatchDeleteJobsOperator(BaseOperator):
         from airflow_provider_jobcleanup.waiting import gone_from_event
 
         gone = gone_from_event(event)
-        if report is None:  # dag.test() resumes with the event only, without the deferral's kwargs
+        # dag.test() resumes with the event only, without the deferral's kwargs
+        if report is None:
             ti = context["ti"]
             report = ti.xcom_pull(task_ids=ti.task_id, key="return_value", map_indexes=ti.map_index)
+        if not label:
             hook = get_cleanup_hook(self.conn_id, self.service)
             label = hook.scope_label(hook.validate_params(self.service_params))
         return self._confirmed(context, dict(report or {}), gone, label)

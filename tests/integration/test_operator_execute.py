@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from airflow.sdk import DAG
 from airflow.sdk.exceptions import AirflowSkipException, TaskDeferred
 from structlog.testing import capture_logs
 
+from airflow_provider_jobcleanup.emulator.scnet import MANAGER_IDS
 from airflow_provider_jobcleanup.exceptions import (
     InvalidInputError,
     JobCleanupError,
@@ -26,6 +28,9 @@ from airflow_provider_jobcleanup.triggers.jobs_gone import JobsGoneTrigger
 from tests.profiles.scnet import scnet_password_connection
 
 CONN_ID = "scnet_execute"
+MANAGER = MANAGER_IDS[0]
+#: how the task's log lines name what it works on
+LABEL = f"scnet job manager {MANAGER}"
 REPORT_KEYS = {
     "service", "requested", "deleted", "already_gone", "failed", "dry_run", "api_calls", "would_delete", "states",
     "confirmed_gone",
@@ -63,7 +68,7 @@ def scnet_conn(emulator, monkeypatch) -> str:
 
 
 def operator(**kwargs: Any) -> BatchDeleteJobsOperator:
-    return BatchDeleteJobsOperator(task_id="delete", conn_id=CONN_ID, service="scnet", **kwargs)
+    return BatchDeleteJobsOperator(task_id="delete", conn_id=CONN_ID, service="scnet", job_manager_id=MANAGER, **kwargs)
 
 
 def run(task: BatchDeleteJobsOperator, ti: RecordingTI) -> tuple[Any, list[str]]:
@@ -83,12 +88,10 @@ def test_a_delete_returns_and_pushes_the_report_and_logs_its_summary(emulator):
     assert {key: ti.pushed[key] for key in result} == result  # each field under its own key
     assert "return_value" not in ti.pushed  # Airflow pushes the return value itself
     assert emulator.live_ids("scnet") == set()
-    label = lines[0].split(":")[0]
-    assert label.startswith("scnet")
-    assert lines[0] == f"{label}: deleting 3 jobs"
+    assert lines[0] == f"{LABEL}: deleting 3 jobs"
     calls = result["api_calls"]
-    assert f"{label}: requested 3, deleted 3, already gone 0, failed 0, api calls {calls}" in lines
-    assert f"{label}: deleted: {', '.join(targets)}" in lines
+    assert f"{LABEL}: requested 3, deleted 3, already gone 0, failed 0, api calls {calls}" in lines
+    assert f"{LABEL}: deleted: {', '.join(targets)}" in lines
     assert not any("already gone (" in line for line in lines)
 
 
@@ -97,9 +100,8 @@ def test_jobs_already_gone_are_logged_as_such(emulator):
     operator(job_ids=targets[:1]).execute({"ti": RecordingTI()})  # type: ignore[arg-type]
     result, lines = run(operator(job_ids=targets), RecordingTI())
     assert result["already_gone"] == targets[:1] and result["deleted"] == targets[1:]
-    label = lines[0].split(":")[0]
     assert (
-        f"{label}: already gone (not found, or already in the deleted state; nothing to delete): {targets[0]}"
+        f"{LABEL}: already gone (not found, or already in the deleted state; nothing to delete): {targets[0]}"
     ) in lines
 
 
@@ -110,9 +112,8 @@ def test_a_dry_run_reports_what_it_would_delete_and_sends_no_delete(emulator):
     assert result["dry_run"] is True and ti.pushed["dry_run"] is True
     assert result["would_delete"] == targets and result["deleted"] == []
     assert emulator.live_ids("scnet") == set(targets)
-    label = lines[0].split(":")[0]
     states = ", ".join(f"{job} ({result['states'][job]})" for job in targets)
-    assert f"{label}: dry run: would delete 2 jobs: {states}; 0 already gone" in lines
+    assert f"{LABEL}: dry run: would delete 2 jobs: {states}; 0 already gone" in lines
     assert any(line.endswith(" (dry run)") and "requested 2, deleted 0" in line for line in lines)
 
 
@@ -133,8 +134,7 @@ def test_the_filter_deletes_the_listed_snapshot_and_logs_it(emulator):
     result, lines = run(operator(job_filter=job_filter), RecordingTI())
     assert sorted(result["deleted"]) == sorted(targets)
     assert emulator.live_ids("scnet") == set(others)
-    label = lines[0].split(":")[0]
-    assert f"{label}: filter {job_filter.to_dict()} matched 2 jobs" in lines
+    assert f"{LABEL}: filter {job_filter.to_dict()} matched 2 jobs" in lines
 
 
 def test_a_filter_matching_nothing_deletes_nothing(emulator):
@@ -142,8 +142,7 @@ def test_a_filter_matching_nothing_deletes_nothing(emulator):
     result, lines = run(operator(job_filter={"states": ["statQ"]}), RecordingTI())
     assert result["requested"] == [] and result["deleted"] == []
     assert emulator.live_ids("scnet") == set(others)
-    label = lines[0].split(":")[0]
-    assert f"{label}: no jobs to delete" in lines
+    assert f"{LABEL}: no jobs to delete" in lines
 
 
 def test_a_filter_matching_more_than_max_jobs_deletes_nothing(emulator):
@@ -175,8 +174,9 @@ def test_only_on_failure_asks_for_the_states_of_the_direct_upstream_tasks(emulat
         for name in ("b_upstream", "a_upstream"):
             BatchDeleteJobsOperator(task_id=name, conn_id=CONN_ID, service="scnet", job_ids=["1"]) >> task
     ti = RecordingTI(upstream={"a_upstream": "success", "b_upstream": "success"})
-    with capture_logs() as logs, pytest.raises(AirflowSkipException):
+    with capture_logs() as logs, pytest.raises(AirflowSkipException) as skipped:
         task.execute({"ti": ti})  # type: ignore[arg-type]
+    assert str(skipped.value) == "only_on_failure: no upstream task failed, so there is nothing to clean up"
     assert ti.asked == [{"dag_id": "dag", "task_ids": ["a_upstream", "b_upstream"], "run_ids": ["run"]}]
     assert "only_on_failure: upstream states ['success', 'success']" in [entry["event"] for entry in logs]
     empty = {key: ti.pushed[key] for key in REPORT_KEYS}
@@ -194,6 +194,14 @@ def test_only_on_failure_skips_with_a_dry_run_report_when_dry_run(emulator):
     assert ti.pushed["dry_run"] is True and ti.pushed["service"] == "scnet"
 
 
+def test_only_on_failure_without_a_service_skips_without_reading_the_connection():
+    ti = RecordingTI()
+    task = BatchDeleteJobsOperator(task_id="t", conn_id="no_such_connection", job_ids=["1"], only_on_failure=True)
+    with pytest.raises(AirflowSkipException):
+        task.execute({"ti": ti})  # type: ignore[arg-type]
+    assert ti.pushed["service"] == "" and ti.pushed["requested"] == []
+
+
 def test_wait_for_completion_polls_until_gone_and_confirms(emulator):
     targets = emulator.seed("scnet", 2)
     ti = RecordingTI()
@@ -202,9 +210,8 @@ def test_wait_for_completion_polls_until_gone_and_confirms(emulator):
     assert ti.pushed["confirmed_gone"] == targets
     # the deletion's report is the XCom while waiting: a failed wait leaves it, without confirmed_gone
     assert ti.pushed["return_value"]["deleted"] == targets and ti.pushed["return_value"]["confirmed_gone"] == []
-    label = lines[0].split(":")[0]
-    assert f"{label}: waiting for the 2 deleted jobs to be gone (every 0.2 s, at most 30 s)" in lines
-    assert lines[-1] == f"{label}: all 2 deleted jobs confirmed gone"
+    assert f"{LABEL}: waiting for the 2 deleted jobs to be gone (every 0.2 s, at most 30 s)" in lines
+    assert lines[-1] == f"{LABEL}: all 2 deleted jobs confirmed gone"
 
 
 def test_nothing_deleted_means_nothing_to_wait_for(emulator):
@@ -223,12 +230,11 @@ def test_the_deferred_wait_hands_the_deleted_jobs_to_the_trigger_and_resumes(emu
     with capture_logs() as logs, pytest.raises(TaskDeferred) as deferred:
         task.execute({"ti": ti})  # type: ignore[arg-type]
     lines = [entry["event"] for entry in logs]
-    label = lines[0].split(":")[0]
-    assert f"{label}: waiting for the 2 deleted jobs to be gone (every 0.2 s, at most 30 s, in the triggerer)" in lines
+    assert f"{LABEL}: waiting for the 2 deleted jobs to be gone (every 0.2 s, at most 30 s, in the triggerer)" in lines
     defer = deferred.value
     assert defer.method_name == "execute_complete"
     assert defer.timeout is not None and defer.timeout.total_seconds() == 30 + DEFERRAL_MARGIN
-    assert defer.kwargs == {"report": ti.pushed["return_value"], "label": label}
+    assert defer.kwargs == {"report": ti.pushed["return_value"], "label": LABEL}
     trigger = defer.trigger
     assert isinstance(trigger, JobsGoneTrigger)
     assert trigger.conn_id == CONN_ID and trigger.service == "scnet" and trigger.job_ids == targets
@@ -241,7 +247,7 @@ def test_the_deferred_wait_hands_the_deleted_jobs_to_the_trigger_and_resumes(emu
         resumed = task.execute_complete({"ti": ti_after}, event, **defer.kwargs)  # type: ignore[arg-type]
     assert resumed == {**defer.kwargs["report"], "confirmed_gone": targets}
     assert ti_after.pushed == {"confirmed_gone": targets}
-    assert [entry["event"] for entry in logs] == [f"{label}: all 2 deleted jobs confirmed gone"]
+    assert [entry["event"] for entry in logs] == [f"{LABEL}: all 2 deleted jobs confirmed gone"]
 
 
 def test_resuming_without_the_deferral_kwargs_reads_the_report_from_xcom(emulator):
@@ -252,8 +258,75 @@ def test_resuming_without_the_deferral_kwargs_reads_the_report_from_xcom(emulato
         resumed = task.execute_complete({"ti": ti}, {"status": "success", "gone": ["7"]})  # type: ignore[arg-type]
     assert resumed == {**stored, "confirmed_gone": ["7"]}
     assert ti.pulled == [{"task_ids": "delete", "key": "return_value", "map_indexes": -1}]
-    [line] = [entry["event"] for entry in logs]
-    assert line.startswith("scnet") and line.endswith(": all 1 deleted jobs confirmed gone")
+    assert [entry["event"] for entry in logs] == [f"{LABEL}: all 1 deleted jobs confirmed gone"]
+
+
+def test_resuming_with_the_report_but_without_a_label_names_the_scope():
+    task = operator(job_ids=["7"], wait_for_completion=True)
+    ti = RecordingTI()
+    with capture_logs() as logs:
+        resumed = task.execute_complete({"ti": ti}, {"status": "success", "gone": ["7"]}, report={"deleted": ["7"]})  # type: ignore[arg-type]
+    assert resumed == {"deleted": ["7"], "confirmed_gone": ["7"]} and ti.pulled == []
+    assert [entry["event"] for entry in logs] == [f"{LABEL}: all 1 deleted jobs confirmed gone"]
+
+
+def test_a_long_delete_logs_its_progress(emulator, monkeypatch):
+    from airflow_provider_jobcleanup import progress
+
+    monkeypatch.setattr(progress, "PROGRESS_INTERVAL", 0.0)  # a line for every recorded outcome
+    targets = emulator.seed("scnet", 2)
+    _, lines = run(operator(job_ids=targets), RecordingTI())
+    assert f"{LABEL}: 2 of 2 jobs done (2 deleted, 0 already gone, 0 failed)" in lines
+
+
+def test_the_wait_in_the_worker_polls_at_the_interval_and_logs_what_is_left(emulator, monkeypatch):
+    from airflow_provider_jobcleanup.hooks.scnet import ScnetHook
+    from airflow_provider_jobcleanup.models import JobStatus
+
+    real = ScnetHook.get_job_states
+    calls: list[float] = []
+
+    def first_poll_sees_them_running(self, job_ids, **params):
+        # the look before the delete and the first poll after it report the jobs running; then the service
+        calls.append(time.monotonic())
+        if len(calls) <= 2:
+            return {job_id: JobStatus(job_id, gone=False, state="statR") for job_id in job_ids}
+        return real(self, job_ids, **params)
+
+    monkeypatch.setattr(ScnetHook, "get_job_states", first_poll_sees_them_running)
+    targets = emulator.seed("scnet", 2)
+    result, lines = run(
+        operator(job_ids=targets, wait_for_completion=True, poll_interval=0.3, timeout=30), RecordingTI()
+    )
+    assert result["confirmed_gone"] == targets
+    shown = ", ".join(f"{job} (statR)" for job in targets)
+    assert f"{LABEL}: 2 of 2 scnet jobs still present, e.g. {shown}" in lines
+    assert len(calls) == 3 and calls[2] - calls[1] >= 0.3
+
+
+def test_an_error_without_a_report_is_raised_as_it_is_and_publishes_nothing(emulator, monkeypatch):
+    from airflow_provider_jobcleanup.hooks.scnet import ScnetHook
+
+    def broken(self, job_ids, **params):
+        raise RuntimeError("broken before any report")
+
+    monkeypatch.setattr(ScnetHook, "delete_jobs", broken)
+    ti = RecordingTI()
+    with pytest.raises(RuntimeError, match="broken before any report"):
+        operator(job_ids=["7"]).execute({"ti": ti})  # type: ignore[arg-type]
+    assert ti.pushed == {}
+
+
+def test_a_run_stopped_part_way_logs_its_summary(emulator, monkeypatch):
+    spec = scnet_password_connection(emulator.url)
+    spec["password"] = "Not-The-Password-8"
+    monkeypatch.setenv(f"AIRFLOW_CONN_{CONN_ID.upper()}", json.dumps(spec))
+    with capture_logs() as logs, pytest.raises(JobCleanupError):
+        operator(job_ids=["7"]).execute({"ti": RecordingTI()})  # type: ignore[arg-type]
+    lines = [entry["event"] for entry in logs]
+    assert any(
+        line.startswith(f"{LABEL}: requested 1, deleted 0, already gone 0, failed 1, api calls") for line in lines
+    )
 
 
 @pytest.mark.parametrize(
@@ -289,6 +362,21 @@ def test_bad_arguments_are_refused_when_the_dag_is_parsed(kwargs, message):
     with pytest.raises(InvalidInputError) as caught:
         operator(**kwargs)
     assert str(caught.value) == f"task 'delete': {message}"
+
+
+def test_service_parameters_are_checked_against_the_service_naming_the_task():
+    with pytest.raises(InvalidInputError) as caught:
+        BatchDeleteJobsOperator(task_id="t1", conn_id="c", service="scnet", job_ids=["1"], cluster_id="x")
+    assert str(caught.value).startswith("task 't1': service 'scnet' does not take ['cluster_id']; it takes [")
+    with pytest.raises(InvalidInputError) as caught:
+        BatchDeleteJobsOperator(
+            task_id="t2", conn_id="c", service="scnet", job_ids=["1"], service_params={"user": "a"}, user="b"
+        )
+    assert str(caught.value) == "task 't2': ['user'] given both in service_params and by keyword"
+    merged = BatchDeleteJobsOperator(
+        task_id="t3", conn_id="c", service="scnet", job_ids=["1"], service_params={"user": "a"}, job_manager_id="9"
+    )
+    assert merged.service_params == {"user": "a", "job_manager_id": "9"}
 
 
 def test_the_arguments_are_kept_as_given():
