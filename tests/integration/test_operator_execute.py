@@ -364,21 +364,6 @@ def test_bad_arguments_are_refused_when_the_dag_is_parsed(kwargs, message):
     assert str(caught.value) == f"task 'delete': {message}"
 
 
-def test_service_parameters_are_checked_against_the_service_naming_the_task():
-    with pytest.raises(InvalidInputError) as caught:
-        BatchDeleteJobsOperator(task_id="t1", conn_id="c", service="scnet", job_ids=["1"], cluster_id="x")
-    assert str(caught.value).startswith("task 't1': service 'scnet' does not take ['cluster_id']; it takes [")
-    with pytest.raises(InvalidInputError) as caught:
-        BatchDeleteJobsOperator(
-            task_id="t2", conn_id="c", service="scnet", job_ids=["1"], service_params={"user": "a"}, user="b"
-        )
-    assert str(caught.value) == "task 't2': ['user'] given both in service_params and by keyword"
-    merged = BatchDeleteJobsOperator(
-        task_id="t3", conn_id="c", service="scnet", job_ids=["1"], service_params={"user": "a"}, job_manager_id="9"
-    )
-    assert merged.service_params == {"user": "a", "job_manager_id": "9"}
-
-
 def test_the_arguments_are_kept_as_given():
     job_filter = JobFilter.from_value({"states": ["statQ"], "older_than": "2h"})
     task = operator(job_filter=job_filter, max_jobs=1, poll_interval=2, timeout=5)

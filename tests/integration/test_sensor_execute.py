@@ -137,18 +137,8 @@ def test_service_parameters_by_keyword_and_as_a_dict_are_merged():
     assert set(JobsGoneSensor.template_fields) == {"conn_id", "job_ids", "service_params"}
 
 
-def test_sensor_arguments_are_checked_naming_the_task():
-    from airflow_provider_jobcleanup.exceptions import InvalidInputError
-
-    with pytest.raises(InvalidInputError) as caught:
-        JobsGoneSensor(task_id="w1", conn_id="c", service="scnet", job_ids=["1"], cluster_id="x")
-    assert str(caught.value).startswith("task 'w1': service 'scnet' does not take ['cluster_id']; it takes [")
-    with pytest.raises(InvalidInputError) as caught:
-        JobsGoneSensor(
-            task_id="w2", conn_id="c", service="scnet", job_ids=["1"], service_params={"user": "a"}, user="b"
-        )
-    assert str(caught.value) == "task 'w2': ['user'] given both in service_params and by keyword"
-    assert JobsGoneSensor(task_id="w3", conn_id="c", job_ids=["1"], deferrable=True).deferrable is True
+def test_deferrable_is_kept_as_given():
+    assert JobsGoneSensor(task_id="w", conn_id="c", job_ids=["1"], deferrable=True).deferrable is True
 
 
 def test_the_trigger_uses_the_connection_it_fetched_asynchronously(emulator, monkeypatch):
