@@ -1,0 +1,236 @@
+"""The shared answer -> error functions of :mod:`answers`, pinned exactly: class, message, status, code,
+request id and retry delay for each shape and status (answers built in memory, nothing is sent)."""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import time
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+from requests.structures import CaseInsensitiveDict
+
+from airflow_provider_jobcleanup.answers import (
+    Answer,
+    error_fields,
+    error_from_status,
+    expect_empty_or_json,
+    parse_retry_after,
+    unexpected,
+)
+from airflow_provider_jobcleanup.exceptions import (
+    ApiError,
+    AuthenticationError,
+    EndpointNotFoundError,
+    PermissionDeniedError,
+    ThrottledError,
+    TransientServiceError,
+    UnexpectedAnswerError,
+)
+
+NO_ROUTE = "HTTP 404 without a not-found code of the service (wrong endpoint or API version?): "
+
+
+def answer(
+    status: int,
+    body: Any = None,
+    headers: dict[str, str] | None = None,
+    *,
+    raw: bytes | None = None,
+    reason: str = "",
+    url: str = "http://127.0.0.1:1/v1/x",
+) -> Answer:
+    content = raw if raw is not None else (b"" if body is None else json.dumps(body).encode())
+    return Answer(status, CaseInsensitiveDict(headers or {}), content, reason=reason, url=url)
+
+
+# ----------------------------------------------------------------- error_fields
+@pytest.mark.parametrize(
+    ("body", "headers", "reason", "expected"),
+    [
+        # each documented shape
+        ({"error_code": "DLI.16001", "error_msg": "gone"}, {}, "", ("DLI.16001", "gone", None)),
+        ({"errorCode": "12000003", "errorMsg": "no cluster"}, {}, "", ("12000003", "no cluster", None)),
+        ({"code": "X", "message": "m"}, {}, "", ("X", "m", None)),
+        ({"Code": "JobNotFound", "Message": "M", "RequestId": "R1"}, {}, "", ("JobNotFound", "M", "R1")),
+        ({"error": {"code": 401, "message": "token bad", "title": "Unauthorized"}}, {}, "", ("401", "token bad", None)),
+        ({"code": 10008, "msg": "perm"}, {}, "", ("10008", "perm", None)),
+        ({"request_id": "r-low"}, {}, "Bad", (None, "Bad", "r-low")),
+        # precedence of the code keys: error_code, errorCode, Code, code
+        ({"error_code": "A", "errorCode": "B", "Code": "C", "code": "D"}, {}, "", ("A", "error", None)),
+        ({"errorCode": "B", "Code": "C", "code": "D"}, {}, "", ("B", "error", None)),
+        ({"Code": "C", "code": "D"}, {}, "", ("C", "error", None)),
+        ({"error_code": "", "code": "D"}, {}, "", ("D", "error", None)),
+        ({"code": 0}, {}, "", ("0", "error", None)),
+        # precedence of the message keys: error_msg, errorMsg, Message, message, msg
+        ({"error_msg": "1", "errorMsg": "2", "Message": "3", "message": "4", "msg": "5"}, {}, "", (None, "1", None)),
+        ({"errorMsg": "2", "Message": "3", "message": "4", "msg": "5"}, {}, "", (None, "2", None)),
+        ({"Message": "3", "message": "4", "msg": "5"}, {}, "", (None, "3", None)),
+        ({"message": "4", "msg": "5"}, {}, "", (None, "4", None)),
+        ({"msg": "5"}, {}, "", (None, "5", None)),
+        ({"message": {"detail": 1}}, {}, "", (None, "{'detail': 1}", None)),
+        ({"message": ""}, {}, "Teapot", (None, "Teapot", None)),
+        # request id: body RequestId, body request_id, X-Request-Id, x-acs-request-id
+        ({"RequestId": "b1", "request_id": "b2"}, {"X-Request-Id": "h1"}, "", (None, "error", "b1")),
+        ({"request_id": 7}, {"X-Request-Id": "h1"}, "", (None, "error", "7")),
+        ({}, {"X-Request-Id": "h1", "x-acs-request-id": "h2"}, "", (None, "error", "h1")),
+        ({}, {"x-acs-request-id": "h2"}, "", (None, "error", "h2")),
+        ({}, {"x-request-id": "lower"}, "", (None, "error", "lower")),
+        # not a JSON object: the reason, else "error"; the header id still counts
+        (None, {"X-Request-Id": "h1"}, "Service Unavailable", (None, "Service Unavailable", "h1")),
+        ([1, 2], {}, "", (None, "error", None)),
+        ({"error": "flat string"}, {}, "", (None, "error", None)),
+    ],
+)
+def test_error_fields(body: Any, headers: dict[str, str], reason: str, expected: tuple[Any, ...]) -> None:
+    assert error_fields(answer(400, body, headers, reason=reason)) == expected
+
+
+def test_error_fields_of_a_body_that_is_not_json() -> None:
+    assert error_fields(answer(502, raw=b"<html>bad gateway</html>", reason="Bad Gateway")) == (
+        None,
+        "Bad Gateway",
+        None,
+    )
+
+
+# ----------------------------------------------------------------- error_from_status
+BODY = {"error_code": "E.1", "error_msg": "it failed", "request_id": "rid-9"}
+
+
+@pytest.mark.parametrize(
+    ("status", "cls", "message"),
+    [
+        (400, ApiError, "it failed"),
+        (401, AuthenticationError, "it failed"),
+        (402, ApiError, "it failed"),
+        (403, PermissionDeniedError, "it failed"),
+        (404, EndpointNotFoundError, NO_ROUTE + "it failed"),
+        (405, ApiError, "it failed"),
+        (428, ApiError, "it failed"),
+        (429, ThrottledError, "it failed"),
+        (430, ApiError, "it failed"),
+        (499, ApiError, "it failed"),
+        (500, TransientServiceError, "it failed"),
+        (501, TransientServiceError, "it failed"),
+        (503, TransientServiceError, "it failed"),
+        (599, TransientServiceError, "it failed"),
+        (302, ApiError, "it failed"),
+        (200, ApiError, "it failed"),
+    ],
+)
+def test_error_from_status(status: int, cls: type[ApiError], message: str) -> None:
+    err = error_from_status("svc", answer(status, BODY, {"Retry-After": "7"}))
+    assert type(err) is cls
+    assert err.message == message
+    assert (err.service, err.status_code, err.error_code, err.request_id, err.retry_after) == (
+        "svc",
+        status,
+        "E.1",
+        "rid-9",
+        7.0,
+    )
+
+
+def test_error_from_status_renders_every_field_and_the_prefix() -> None:
+    err = error_from_status("mrs", answer(404, BODY), message_prefix="cleanup: ")
+    assert type(err) is EndpointNotFoundError
+    assert err.message == "cleanup: " + NO_ROUTE + "it failed"
+    assert str(err) == f"[mrs] cleanup: {NO_ROUTE}it failed (HTTP 404, code E.1, request id rid-9)"
+    assert err.retry_after is None
+
+
+def test_error_from_status_without_a_body() -> None:
+    err = error_from_status("dli", answer(503, None, {"x-acs-request-id": "a1"}, reason="Service Unavailable"))
+    assert type(err) is TransientServiceError
+    assert str(err) == "[dli] Service Unavailable (HTTP 503, request id a1)"
+    assert (err.error_code, err.request_id, err.retry_after) == (None, "a1", None)
+
+
+# ----------------------------------------------------------------- unexpected
+@pytest.mark.parametrize(
+    ("headers", "request_id"),
+    [
+        ({"X-Request-Id": "x1", "x-acs-request-id": "a1"}, "x1"),
+        ({"x-acs-request-id": "a1"}, "a1"),
+        ({"X-Request-Id": "", "x-acs-request-id": "a1"}, "a1"),
+        ({}, None),
+    ],
+)
+def test_unexpected(headers: dict[str, str], request_id: str | None) -> None:
+    err = unexpected(answer(202, {"RequestId": "body-id"}, headers), "ehpc", "DeleteJobs", "empty body")
+    assert type(err) is UnexpectedAnswerError
+    assert err.message == "DeleteJobs: unexpected answer (empty body); nothing is taken as done from it"
+    assert (err.service, err.status_code, err.error_code, err.request_id, err.retry_after) == (
+        "ehpc",
+        202,
+        None,
+        request_id,
+        None,
+    )
+
+
+# ----------------------------------------------------------------- expect_empty_or_json
+@pytest.mark.parametrize(
+    ("raw", "content_type", "expected"),
+    [
+        (b"", None, None),
+        (b"  \r\n", "text/html", None),
+        (b'{"a": 1}', "application/json", {"a": 1}),
+        (b"[1]", "Application/JSON; charset=utf-8", [1]),
+        (b'{"title": "t"}', "application/problem+json", {"title": "t"}),
+    ],
+)
+def test_expect_empty_or_json_accepts(raw: bytes, content_type: str | None, expected: Any) -> None:
+    headers = {"Content-Type": content_type} if content_type else {}
+    assert expect_empty_or_json(answer(200, raw=raw, headers=headers), "mrs", "batch delete") == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "content_type", "problem"),
+    [
+        (b"<html>ok</html>", "text/html", "content type 'text/html', not JSON"),
+        (b'{"a": 1}', None, "content type 'missing', not JSON"),
+        (b'{"a": 1}', "text/plain; charset=utf-8", "content type 'text/plain', not JSON"),
+        (b'{"a": ', "application/json", "body is not valid JSON (6 bytes)"),
+    ],
+)
+def test_expect_empty_or_json_refuses(raw: bytes, content_type: str | None, problem: str) -> None:
+    headers = {"Content-Type": content_type} if content_type else {}
+    with pytest.raises(UnexpectedAnswerError) as caught:
+        expect_empty_or_json(answer(200, raw=raw, headers={**headers, "X-Request-Id": "q"}), "mrs", "batch delete")
+    err = caught.value
+    assert type(err) is UnexpectedAnswerError
+    assert err.message == f"batch delete: unexpected answer ({problem}); nothing is taken as done from it"
+    assert str(err) == f"[mrs] {err.message} (HTTP 200, request id q)"
+    assert (err.service, err.status_code, err.request_id) == ("mrs", 200, "q")
+
+
+# ----------------------------------------------------------------- parse_retry_after
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (None, None),
+        ("", None),
+        ("0", 0.0),
+        ("5", 5.0),
+        ("1.5", 1.5),
+        ("-3", 0.0),
+        ("soon", None),
+        ("Wed, 21 Oct 2015 07:28:00 GMT", 0.0),  # a date in the past: no wait
+    ],
+)
+def test_parse_retry_after(value: str | None, expected: float | None) -> None:
+    assert parse_retry_after(value) == expected
+
+
+def test_parse_retry_after_future_http_date() -> None:
+    when = datetime.now(timezone.utc) + timedelta(seconds=120)
+    before = time.time()
+    seconds = parse_retry_after(email.utils.format_datetime(when, usegmt=True))
+    elapsed = time.time() - before
+    assert seconds is not None
+    # the header has whole seconds: up to 1 s lost to truncation, plus the time the call took
+    assert 119.0 - elapsed <= seconds <= 120.0
