@@ -184,8 +184,11 @@ def error_from_status(service: str, answer: Answer, *, message_prefix: str = "")
     elif status == 403:
         cls = PermissionDeniedError
     elif status == 404:
+        # a code is the service's own answer (its hook decides what it means); without one, the 404 is the
+        # gateway's or a proxy's, which says nothing about the job
         cls = EndpointNotFoundError
-        message = f"HTTP 404 without a not-found code of the service (wrong endpoint or API version?): {message}"
+        if code is None:
+            message = f"HTTP 404 without a not-found code of the service (wrong endpoint or API version?): {message}"
     elif status == 429:
         cls = ThrottledError
     elif status >= 500:

@@ -107,7 +107,7 @@ BODY = {"error_code": "E.1", "error_msg": "it failed", "request_id": "rid-9"}
         (401, AuthenticationError, "it failed"),
         (402, ApiError, "it failed"),
         (403, PermissionDeniedError, "it failed"),
-        (404, EndpointNotFoundError, NO_ROUTE + "it failed"),
+        (404, EndpointNotFoundError, "it failed"),  # the service's own code: its hook decides
         (405, ApiError, "it failed"),
         (428, ApiError, "it failed"),
         (429, ThrottledError, "it failed"),
@@ -137,9 +137,15 @@ def test_error_from_status(status: int, cls: type[ApiError], message: str) -> No
 def test_error_from_status_renders_every_field_and_the_prefix() -> None:
     err = error_from_status("mrs", answer(404, BODY), message_prefix="cleanup: ")
     assert type(err) is EndpointNotFoundError
-    assert err.message == "cleanup: " + NO_ROUTE + "it failed"
-    assert str(err) == f"[mrs] cleanup: {NO_ROUTE}it failed (HTTP 404, code E.1, request id rid-9)"
+    assert err.message == "cleanup: it failed"
+    assert str(err) == "[mrs] cleanup: it failed (HTTP 404, code E.1, request id rid-9)"
     assert err.retry_after is None
+
+
+def test_a_404_without_a_code_says_the_route_may_be_wrong() -> None:
+    err = error_from_status("mrs", answer(404, {"message": "no route"}))
+    assert type(err) is EndpointNotFoundError
+    assert err.message == NO_ROUTE + "no route" and err.error_code is None
 
 
 def test_error_from_status_without_a_body() -> None:

@@ -109,8 +109,8 @@ ERRORS: list[tuple[int, Any, dict[str, str], type[ApiError], str, str | None, st
     (499, coded("Foo"), {}, ApiError, "m", "Foo", "R1", None),
     # 404 without the job's code is a wrong endpoint (whatever other code it has), never "the job is gone"
     (404, {}, {"Retry-After": "2"}, EndpointNotFoundError, NO_ROUTE + "Reason", None, None, 2.0),
-    (404, coded("Foo"), {}, EndpointNotFoundError, NO_ROUTE + "m", "Foo", "R1", None),
-    (404, coded("InvalidParams"), {}, EndpointNotFoundError, NO_ROUTE + "m", "InvalidParams", "R1", None),
+    (404, coded("Foo"), {}, EndpointNotFoundError, "m", "Foo", "R1", None),
+    (404, coded("InvalidParams"), {}, EndpointNotFoundError, "m", "InvalidParams", "R1", None),
     # 401/403 without a code: the status decides; with a code, the code does
     (401, {}, {}, AuthenticationError, "Reason", None, None, None),
     (403, b"", {}, PermissionDeniedError, "Reason", None, None, None),

@@ -183,7 +183,7 @@ DLI: list[Row] = [
     # unknown codes are failures, never "not found"
     (400, coded("DLI.16002"), {}, ApiError, "m", "DLI.16002", None, None),
     (400, coded("DLI.1600"), {}, ApiError, "m", "DLI.1600", None, None),
-    (404, coded("DLI.0001"), {}, EndpointNotFoundError, NO_ROUTE + "m", "DLI.0001", None, None),
+    (404, coded("DLI.0001"), {}, EndpointNotFoundError, "m", "DLI.0001", None, None),
     (404, {}, {}, EndpointNotFoundError, NO_ROUTE + "Reason", None, None, None),
     (400, {}, {}, ApiError, "Reason", None, None, None),
     (503, {}, {"Retry-After": "1"}, TransientServiceError, "Reason", None, None, 1.0),
@@ -245,7 +245,7 @@ MRS: list[Row] = [
     (400, coded("0161"), {}, ApiError, "m", "0161", None, None),
     (400, coded("12000002"), {}, ApiError, "m", "12000002", None, None),
     (500, coded("0161"), {}, TransientServiceError, "m", "0161", None, None),
-    (404, coded("0199"), {}, EndpointNotFoundError, NO_ROUTE + "m", "0199", None, None),
+    (404, coded("0199"), {}, EndpointNotFoundError, "m", "0199", None, None),
     (404, {}, {}, EndpointNotFoundError, NO_ROUTE + "Reason", None, None, None),
     (500, {}, {}, TransientServiceError, "Reason", None, None, None),
     (400, coded("APIGW.0308"), {}, ThrottledError, "m", "APIGW.0308", None, None),
