@@ -146,18 +146,20 @@ class DliHook(HuaweiCloudHook):
         return canonical_job_id(job_id)
 
     def parse_error(self, response: Answer) -> ApiError | None:
-        if response.ok:
-            body = json_or_none(response)
-            if isinstance(body, dict) and "is_success" in body and not is_true(body["is_success"]):
-                return ApiError(
-                    str(body.get("message") or body.get("error_msg") or "is_success is false"),
-                    service=self.service,
-                    status_code=response.status_code,
-                    error_code=body.get("error_code"),
-                    request_id=response.headers.get("X-Request-Id"),
-                )
-            return None
-        error = super().parse_error(response)
+        """The gateway's errors (any status, a 2xx with an error code included), and DLI's own: a 2xx whose
+        ``is_success`` is false. Either way DLI's codes then say what the error means."""
+        body = json_or_none(response)
+        if response.ok and isinstance(body, dict) and "is_success" in body and not is_true(body["is_success"]):
+            code = body.get("error_code") or body.get("errorCode")
+            error: ApiError | None = ApiError(
+                str(body.get("message") or body.get("error_msg") or "is_success is false"),
+                service=self.service,
+                status_code=response.status_code,
+                error_code=str(code) if code else None,
+                request_id=response.headers.get("X-Request-Id"),
+            )
+        else:
+            error = super().parse_error(response)
         if error is None or not error.error_code:
             return error
         if error.error_code in JOB_NOT_FOUND:

@@ -170,9 +170,14 @@ DLI: list[Row] = [
     (202, {"is_success": "FALSE", "message": ""}, {}, ApiError, "is_success is false", None, None, None),
     (200, {"is_success": None}, {}, ApiError, "is_success is false", None, None, None),
     (200, {"is_success": "yes"}, {}, ApiError, "is_success is false", None, None, None),
-    # a 2xx is_success false is an error, never "not found", whatever its code
-    (200, {"is_success": False, "error_code": "DLI.16001", "message": "m"}, {}, ApiError, "m", "DLI.16001", None,
-     None),
+    # a 2xx is_success false is an error; its code then says what kind, as for any status
+    (200, {"is_success": False, "error_code": "DLI.16001", "message": "m"}, {}, NotFoundError,
+     "job does not exist: m", "DLI.16001", None, None),
+    (200, {"is_success": False, "errorCode": "DLI.0999", "message": "m"}, {}, TransientServiceError, "m",
+     "DLI.0999", None, None),
+    # a 2xx carrying an error code is an error, even when it also says is_success
+    (200, {"is_success": True, "error_code": "DLI.1", "message": "m"}, {}, ApiError, "m", "DLI.1", None, None),
+    (200, {"error_code": "DLI.1", "error_msg": "m"}, {}, ApiError, "m", "DLI.1", None, None),
     # the job's not-found code, whatever the status
     (400, coded("DLI.16001"), {"X-Request-Id": "h"}, NotFoundError, "job does not exist: m", "DLI.16001", "h", None),
     (500, coded("DLI.16001"), {}, NotFoundError, "job does not exist: m", "DLI.16001", None, None),
