@@ -226,8 +226,9 @@ class EhpcHook(JobCleanupHook):
             return ThrottledError(f"throttled: {message}", retry_after=retry_after, **fields)
         if code in TRANSIENT_CODES or response.status_code >= 500:
             return TransientServiceError(message, retry_after=retry_after, **fields)
-        if response.status_code == 404 or (not code and response.status_code in (401, 403)):
-            # a 404 without a documented not-found code is a wrong endpoint, never "the job is gone"
+        if response.status_code in (401, 403, 404):
+            # refused credentials or permissions stop the run, whatever the code; a 404 without the documented
+            # not-found code is a wrong endpoint, never "the job is gone"
             return error_from_status(self.service, response)
         if not code:
             return UnexpectedAnswerError(

@@ -114,8 +114,8 @@ ERRORS: list[tuple[int, Any, dict[str, str], type[ApiError], str, str | None, st
     # 401/403 without a code: the status decides; with a code, the code does
     (401, {}, {}, AuthenticationError, "Reason", None, None, None),
     (403, b"", {}, PermissionDeniedError, "Reason", None, None, None),
-    (401, coded("Foo"), {}, ApiError, "m", "Foo", "R1", None),
-    (403, coded("Foo"), {}, ApiError, "m", "Foo", "R1", None),
+    (401, coded("Foo"), {}, AuthenticationError, "m", "Foo", "R1", None),  # refused, whatever the code
+    (403, coded("Foo"), {}, PermissionDeniedError, "m", "Foo", "R1", None),
     (402, {}, {}, UnexpectedAnswerError, no_code(402, "Reason"), None, None, None),
     # a parameter refused, and any other code
     (400, coded("InvalidParams"), {}, ApiError, "E-HPC rejected a parameter: m", "InvalidParams", "R1", None),
