@@ -382,3 +382,33 @@ async def _first_event(trigger: JobsGoneTrigger) -> dict[str, Any]:
     async for event in trigger.run():
         return event.payload
     raise AssertionError("the trigger ended without an event")
+
+
+def test_the_console_link_points_at_the_jobs_after_a_run(emulator, monkeypatch):
+    from airflow_provider_jobcleanup.services import get_cleanup_hook
+    from tests.profiles.huawei import PROFILES
+
+    [mrs] = [p for p in PROFILES if p.name == "mrs-aksk"]
+    name, value = mrs.env_var(emulator.url)
+    monkeypatch.setenv(name, value)
+    job_ids, params = mrs.seed(emulator, 1)
+    task = BatchDeleteJobsOperator(task_id="d", conn_id=mrs.conn_id, service="mrs", job_ids=job_ids, **params)
+    task.execute({"ti": RecordingTI()})  # type: ignore[arg-type]
+    expected = get_cleanup_hook(mrs.conn_id, "mrs").console_url(params)
+    assert expected and expected.startswith("https://console.huaweicloud.com")
+    assert task.console_url == expected
+
+
+def test_resuming_without_a_label_reads_the_scope_from_the_task_s_connection(emulator, monkeypatch):
+    """RES names its scope by the connection's region, and a huaweicloud connection serves three services:
+    the label needs this task's connection and service."""
+    from tests.profiles.huawei import PROFILES
+
+    [res] = [p for p in PROFILES if p.name == "res-aksk"]
+    name, value = res.env_var(emulator.url)
+    monkeypatch.setenv(name, value)
+    _, params = res.seed(emulator, 1)
+    task = BatchDeleteJobsOperator(task_id="d", conn_id=res.conn_id, service="res", job_ids=["7"], **params)
+    with capture_logs() as logs:
+        task.execute_complete({"ti": RecordingTI()}, {"status": "success", "gone": ["7"]}, report={"deleted": ["7"]})  # type: ignore[arg-type]
+    assert [entry["event"] for entry in logs] == ["res region cn-north-4: all 1 deleted jobs confirmed gone"]

@@ -183,7 +183,7 @@ def test_the_trigger_ends_with_a_permanent_error_when_the_credentials_are_refuse
     event = asyncio.run(_first_event(trigger(["1"], conn_id="scnet_refused")))
     assert set(event) == {"status", "service", "message", "permanent"}
     assert event["status"] == "error" and event["service"] == "scnet" and event["permanent"] is True
-    assert "Not-The-Password-8" not in event["message"] and event["message"]
+    assert event["message"].startswith("[scnet] ") and "Not-The-Password-8" not in event["message"]
 
 
 def test_the_trigger_polls_again_after_an_outage_and_then_fires(emulator, monkeypatch):
@@ -216,3 +216,18 @@ def test_the_trigger_times_out_at_its_absolute_deadline(emulator):
         "status": "timeout", "service": "scnet", "remaining": targets,
         "message": f"2 of 2 scnet jobs still present at the deadline, e.g. {targets}",
     }  # fmt: skip
+
+
+def test_in_reschedule_mode_a_job_still_present_frees_the_worker_until_the_next_poke(emulator):
+    from airflow.sdk.exceptions import AirflowRescheduleException
+
+    class RescheduledTI:
+        """What Airflow's reschedule mode asks of the task instance: when its first try started."""
+
+        def get_first_reschedule_date(self, context: Any) -> None:
+            return None
+
+    targets = emulator.seed("scnet", 1, state="statR")
+    watcher = sensor(targets, mode="reschedule", poke_interval=5, timeout=60)
+    with pytest.raises(AirflowRescheduleException):
+        watcher.execute({"ti": RescheduledTI()})  # type: ignore[arg-type]

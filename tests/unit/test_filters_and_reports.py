@@ -171,3 +171,13 @@ def test_the_default_error_parser_names_the_service_and_passes_success():
     assert isinstance(failed, TransientServiceError) and failed.service == "mrs" and failed.status_code == 503
     assert parse(Answer(200, CaseInsensitiveDict(), b"{}")) is None
     assert parse(Answer(204, CaseInsensitiveDict(), b"")) is None
+
+
+def test_an_outcome_is_one_of_three_kinds():
+    from airflow_provider_jobcleanup.models import Outcome
+
+    assert [Outcome(kind).kind for kind in ("deleted", "already_gone")] == ["deleted", "already_gone"]
+    assert Outcome.failure("refused") == Outcome("failed", "refused")
+    with pytest.raises(ValueError) as caught:
+        Outcome("gone")  # type: ignore[arg-type]
+    assert str(caught.value) == "unknown outcome kind 'gone'"
