@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from typing import Any
 
@@ -207,15 +208,47 @@ def test_the_trigger_polls_again_after_an_outage_and_then_fires(emulator, monkey
     assert any("polling again" in entry["event"] for entry in logs)
 
 
-def test_the_trigger_times_out_at_its_absolute_deadline(emulator):
-    targets = emulator.seed("scnet", 2, state="statR")
+def test_the_trigger_times_out_at_its_absolute_deadline_naming_five(emulator):
+    targets = emulator.seed("scnet", 7, state="statR")
     started = time.monotonic()
-    event = asyncio.run(_first_event(trigger(targets, end_time=time.time() + 0.5)))
+    with capture_logs() as logs:
+        event = asyncio.run(_first_event(trigger(targets, end_time=time.time() + 0.5)))
     assert 0.4 <= time.monotonic() - started < 5
     assert event == {
         "status": "timeout", "service": "scnet", "remaining": targets,
-        "message": f"2 of 2 scnet jobs still present at the deadline, e.g. {targets}",
+        "message": f"7 of 7 scnet jobs still present at the deadline, e.g. {targets[:5]}",
     }  # fmt: skip
+    shown = ", ".join(f"{job} (statR)" for job in targets[:5])
+    assert f"7 of 7 scnet jobs still present, e.g. {shown}" in [entry["event"] for entry in logs]
+
+
+def test_the_trigger_never_waits_past_its_deadline_for_a_poll(emulator):
+    targets = emulator.seed("scnet", 1, state="statR")
+    started = time.monotonic()
+    event = asyncio.run(_first_event(trigger(targets, poll_interval=30, end_time=time.time() + 0.05)))
+    assert event["status"] == "timeout"
+    assert time.monotonic() - started < 1.0  # one poll at the deadline, not a poll interval (or a second) later
+
+
+def test_an_outage_until_the_deadline_times_out_naming_every_job(emulator, monkeypatch):
+    targets = emulator.seed("scnet", 2, state="statR")
+    spec = scnet_password_connection(emulator.url)
+    spec["extra"] = {**spec.get("extra", {}), "max_attempts": 1}
+    monkeypatch.setenv("AIRFLOW_CONN_SCNET_ONE_TRY", json.dumps(spec))
+    emulator.faults(rate=1.0, kinds={"unavailable": 1.0}, services=["scnet"])
+    with capture_logs() as logs:
+        event = asyncio.run(_first_event(trigger(targets, conn_id="scnet_one_try", end_time=time.time() + 0.5)))
+    assert event["status"] == "timeout" and event["remaining"] == targets
+    assert event["message"] == f"2 of 2 scnet jobs still present at the deadline, e.g. {targets}"
+    warnings = [entry["event"] for entry in logs if entry["log_level"] == "warning"]
+    assert warnings and all(
+        re.fullmatch(r"status check failed after retries \(\[scnet\] .+\); polling again", line) for line in warnings
+    ), warnings
+
+
+def test_the_trigger_s_hook_names_the_trigger_s_connection(emulator):
+    hook = asyncio.run(trigger(["1"])._make_hook())
+    assert hook.conn_id == CONN_ID and hook.service == "scnet"
 
 
 def test_in_reschedule_mode_a_job_still_present_frees_the_worker_until_the_next_poke(emulator):

@@ -1,5 +1,6 @@
-"""Reading an ``Authorization`` header back (the emulator checks every signature with these, as the services do):
-a well-formed header gives exactly its parts, anything else gives ``None``, never a partial answer."""
+"""Signing details the services' checks depend on: reading an ``Authorization`` header back (the emulator checks
+every signature with these, as the services do: a well-formed header gives exactly its parts, anything else
+``None``), ACS3's canonical form at its edges, and request dates in UTC whatever the machine's time zone."""
 
 from __future__ import annotations
 
@@ -60,3 +61,40 @@ def test_an_alibaba_header_gives_exactly_its_fields():
 )
 def test_a_malformed_alibaba_header_gives_none(value):
     assert alibaba_acs3.parse_authorization(value) is None
+
+
+def test_acs3_merges_a_header_given_twice_under_one_lower_case_name():
+    block, signed = alibaba_acs3.canonical_headers({"X-Acs-Meta": "b ", "x-acs-meta": " a", "Host": "h"})
+    assert block == "host:h\nx-acs-meta:a,b\n" and signed == "host;x-acs-meta"
+
+
+def test_acs3_signs_an_empty_path_as_the_root():
+    headers = {"host": "h", "x-acs-action": "ListJobs"}
+    empty = alibaba_acs3.string_to_sign("get", "", [], headers, alibaba_acs3.EMPTY_SHA256)
+    assert empty == alibaba_acs3.string_to_sign("GET", "/", [], headers, alibaba_acs3.EMPTY_SHA256)
+
+
+def test_acs3_needs_the_action_header():
+    import requests
+
+    request = requests.Request("POST", "http://127.0.0.1:9/", data=b"{}").prepare()
+    auth = alibaba_acs3.AlibabaAcs3Auth("LTAI1", "secret")
+    with pytest.raises(ValueError) as caught:
+        auth(request)
+    assert str(caught.value) == "ACS3 signing needs the x-acs-action header (the API action name)"
+
+
+@pytest.mark.parametrize("zone", ["CST-8", "EST+5"])  # POSIX TZ strings: no time zone database needed
+def test_request_dates_are_utc_whatever_the_machine_s_time_zone(zone, monkeypatch):
+    import time
+
+    monkeypatch.setenv("TZ", zone)
+    time.tzset()
+    try:
+        before = time.strftime(alibaba_acs3.DATE_FORMAT, time.gmtime())
+        stamp = alibaba_acs3._utc_now()
+        after = time.strftime(alibaba_acs3.DATE_FORMAT, time.gmtime())
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert before <= stamp <= after
