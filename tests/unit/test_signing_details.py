@@ -84,16 +84,64 @@ def test_acs3_needs_the_action_header():
     assert str(caught.value) == "ACS3 signing needs the x-acs-action header (the API action name)"
 
 
+def _huawei_signed(data: object, content_type: str | None = None, **auth_args: str) -> dict[str, str]:
+    """The headers of a request signed at a fixed time (``now``), as sent."""
+    from datetime import datetime, timezone
+
+    import requests
+
+    headers = {"Content-Type": content_type} if content_type else {}
+    request = requests.Request("POST", "http://127.0.0.1:9/v1/p/jobs?b=2&a=1", data=data, headers=headers).prepare()
+    auth = huawei_aksk.HuaweiAkSkAuth("AK1", "SK1", auth_args.get("project_id"), auth_args.get("token"))
+    auth(request, now=datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc))
+    return dict(request.headers)
+
+
+def test_huawei_signs_a_text_body_as_its_utf8_bytes():
+    text = '{"name": "作业-1"}'
+    as_text = _huawei_signed(text, "application/json")
+    as_bytes = _huawei_signed(text.encode("utf-8"), "application/json")
+    assert as_text["Authorization"] == as_bytes["Authorization"]
+
+
+def test_huawei_refuses_to_sign_a_streamed_body():
+    with pytest.raises(TypeError) as caught:
+        _huawei_signed(iter([b"{}"]), "application/json")
+    assert str(caught.value) == "HuaweiAkSkAuth cannot sign a streamed body"
+
+
+@pytest.mark.parametrize(
+    ("content_type", "unsigned"),
+    [("application/json", False), ("application/bson", False), ("application/octet-stream", True)],
+)
+def test_huawei_signs_the_payload_of_json_and_bson_bodies_only(content_type, unsigned):
+    sent = _huawei_signed(b"{}", content_type)
+    assert (sent.get(huawei_aksk.CONTENT_SHA256_HEADER) == huawei_aksk.UNSIGNED_PAYLOAD) is unsigned
+
+
+def _huawei_date() -> str:
+    import requests
+
+    request = requests.Request("GET", "http://127.0.0.1:9/v1/p/jobs").prepare()
+    huawei_aksk.HuaweiAkSkAuth("AK1", "SK1", None)(request)
+    return str(request.headers["X-Sdk-Date"])
+
+
 @pytest.mark.parametrize("zone", ["CST-8", "EST+5"])  # POSIX TZ strings: no time zone database needed
-def test_request_dates_are_utc_whatever_the_machine_s_time_zone(zone, monkeypatch):
+@pytest.mark.parametrize(
+    ("signer", "date_format"),
+    [(alibaba_acs3._utc_now, alibaba_acs3.DATE_FORMAT), (_huawei_date, huawei_aksk.DATE_FORMAT)],
+    ids=["acs3", "huawei"],
+)
+def test_request_dates_are_utc_whatever_the_machine_s_time_zone(zone, signer, date_format, monkeypatch):
     import time
 
     monkeypatch.setenv("TZ", zone)
     time.tzset()
     try:
-        before = time.strftime(alibaba_acs3.DATE_FORMAT, time.gmtime())
-        stamp = alibaba_acs3._utc_now()
-        after = time.strftime(alibaba_acs3.DATE_FORMAT, time.gmtime())
+        before = time.strftime(date_format, time.gmtime())
+        stamp = signer()
+        after = time.strftime(date_format, time.gmtime())
     finally:
         monkeypatch.undo()
         time.tzset()
