@@ -4,13 +4,12 @@ request id and retry delay for each shape and status (answers built in memory, n
 from __future__ import annotations
 
 import email.utils
-import json
 import time
 from datetime import datetime, timedelta, timezone
+from functools import partial
 from typing import Any
 
 import pytest
-from requests.structures import CaseInsensitiveDict
 
 from airflow_provider_jobcleanup.answers import (
     Answer,
@@ -29,21 +28,7 @@ from airflow_provider_jobcleanup.exceptions import (
     TransientServiceError,
     UnexpectedAnswerError,
 )
-
-NO_ROUTE = "HTTP 404 without a not-found code of the service (wrong endpoint or API version?): "
-
-
-def answer(
-    status: int,
-    body: Any = None,
-    headers: dict[str, str] | None = None,
-    *,
-    raw: bytes | None = None,
-    reason: str = "",
-    url: str = "http://127.0.0.1:1/v1/x",
-) -> Answer:
-    content = raw if raw is not None else (b"" if body is None else json.dumps(body).encode())
-    return Answer(status, CaseInsensitiveDict(headers or {}), content, reason=reason, url=url)
+from tests.unit.error_mapping import NO_ROUTE, Row, answer, check_row, row_id
 
 
 # ----------------------------------------------------------------- error_fields
@@ -89,7 +74,7 @@ def test_error_fields(body: Any, headers: dict[str, str], reason: str, expected:
 
 
 def test_error_fields_of_a_body_that_is_not_json() -> None:
-    assert error_fields(answer(502, raw=b"<html>bad gateway</html>", reason="Bad Gateway")) == (
+    assert error_fields(answer(502, b"<html>bad gateway</html>", reason="Bad Gateway")) == (
         None,
         "Bad Gateway",
         None,
@@ -100,38 +85,37 @@ def test_error_fields_of_a_body_that_is_not_json() -> None:
 BODY = {"error_code": "E.1", "error_msg": "it failed", "request_id": "rid-9"}
 
 
+
+
+def from_status(status: int, cls: type[ApiError]) -> Row:
+    """An answer with ``BODY`` and a Retry-After of 7 s: the status picks the class, the body gives the rest."""
+    return (status, BODY, {"Retry-After": "7"}, cls, "it failed", "E.1", "rid-9", 7.0)
+
+
 @pytest.mark.parametrize(
-    ("status", "cls", "message"),
+    "row",
     [
-        (400, ApiError, "it failed"),
-        (401, AuthenticationError, "it failed"),
-        (402, ApiError, "it failed"),
-        (403, PermissionDeniedError, "it failed"),
-        (404, EndpointNotFoundError, "it failed"),  # the service's own code: its hook decides
-        (405, ApiError, "it failed"),
-        (428, ApiError, "it failed"),
-        (429, ThrottledError, "it failed"),
-        (430, ApiError, "it failed"),
-        (499, ApiError, "it failed"),
-        (500, TransientServiceError, "it failed"),
-        (501, TransientServiceError, "it failed"),
-        (503, TransientServiceError, "it failed"),
-        (599, TransientServiceError, "it failed"),
-        (302, ApiError, "it failed"),
-        (200, ApiError, "it failed"),
+        from_status(400, ApiError),
+        from_status(401, AuthenticationError),
+        from_status(402, ApiError),
+        from_status(403, PermissionDeniedError),
+        from_status(404, EndpointNotFoundError),  # the service's own code: its hook decides
+        from_status(405, ApiError),
+        from_status(428, ApiError),
+        from_status(429, ThrottledError),
+        from_status(430, ApiError),
+        from_status(499, ApiError),
+        from_status(500, TransientServiceError),
+        from_status(501, TransientServiceError),
+        from_status(503, TransientServiceError),
+        from_status(599, TransientServiceError),
+        from_status(302, ApiError),
+        from_status(200, ApiError),
     ],
+    ids=row_id,
 )
-def test_error_from_status(status: int, cls: type[ApiError], message: str) -> None:
-    err = error_from_status("svc", answer(status, BODY, {"Retry-After": "7"}))
-    assert type(err) is cls
-    assert err.message == message
-    assert (err.service, err.status_code, err.error_code, err.request_id, err.retry_after) == (
-        "svc",
-        status,
-        "E.1",
-        "rid-9",
-        7.0,
-    )
+def test_error_from_status(row: Row) -> None:
+    check_row(partial(error_from_status, "svc"), "svc", row)
 
 
 def test_error_from_status_renders_every_field_and_the_prefix() -> None:
@@ -156,26 +140,28 @@ def test_error_from_status_without_a_body() -> None:
 
 
 # ----------------------------------------------------------------- unexpected
+def unexpected_delete(answer: Answer) -> ApiError:
+    return unexpected(answer, "ehpc", "DeleteJobs", "empty body")
+
+
+def unexpected_row(headers: dict[str, str], request_id: str | None) -> Row:
+    """A 202 whose body has a ``RequestId``: only the headers give the error's request id."""
+    message = "DeleteJobs: unexpected answer (empty body); nothing is taken as done from it"
+    return (202, {"RequestId": "body-id"}, headers, UnexpectedAnswerError, message, None, request_id, None)
+
+
 @pytest.mark.parametrize(
-    ("headers", "request_id"),
+    "row",
     [
-        ({"X-Request-Id": "x1", "x-acs-request-id": "a1"}, "x1"),
-        ({"x-acs-request-id": "a1"}, "a1"),
-        ({"X-Request-Id": "", "x-acs-request-id": "a1"}, "a1"),
-        ({}, None),
+        unexpected_row({"X-Request-Id": "x1", "x-acs-request-id": "a1"}, "x1"),
+        unexpected_row({"x-acs-request-id": "a1"}, "a1"),
+        unexpected_row({"X-Request-Id": "", "x-acs-request-id": "a1"}, "a1"),
+        unexpected_row({}, None),
     ],
+    ids=row_id,
 )
-def test_unexpected(headers: dict[str, str], request_id: str | None) -> None:
-    err = unexpected(answer(202, {"RequestId": "body-id"}, headers), "ehpc", "DeleteJobs", "empty body")
-    assert type(err) is UnexpectedAnswerError
-    assert err.message == "DeleteJobs: unexpected answer (empty body); nothing is taken as done from it"
-    assert (err.service, err.status_code, err.error_code, err.request_id, err.retry_after) == (
-        "ehpc",
-        202,
-        None,
-        request_id,
-        None,
-    )
+def test_unexpected(row: Row) -> None:
+    check_row(unexpected_delete, "ehpc", row)
 
 
 # ----------------------------------------------------------------- expect_empty_or_json
@@ -191,7 +177,7 @@ def test_unexpected(headers: dict[str, str], request_id: str | None) -> None:
 )
 def test_expect_empty_or_json_accepts(raw: bytes, content_type: str | None, expected: Any) -> None:
     headers = {"Content-Type": content_type} if content_type else {}
-    assert expect_empty_or_json(answer(200, raw=raw, headers=headers), "mrs", "batch delete") == expected
+    assert expect_empty_or_json(answer(200, raw, headers), "mrs", "batch delete") == expected
 
 
 @pytest.mark.parametrize(
@@ -206,7 +192,7 @@ def test_expect_empty_or_json_accepts(raw: bytes, content_type: str | None, expe
 def test_expect_empty_or_json_refuses(raw: bytes, content_type: str | None, problem: str) -> None:
     headers = {"Content-Type": content_type} if content_type else {}
     with pytest.raises(UnexpectedAnswerError) as caught:
-        expect_empty_or_json(answer(200, raw=raw, headers={**headers, "X-Request-Id": "q"}), "mrs", "batch delete")
+        expect_empty_or_json(answer(200, raw, {**headers, "X-Request-Id": "q"}), "mrs", "batch delete")
     err = caught.value
     assert type(err) is UnexpectedAnswerError
     assert err.message == f"batch delete: unexpected answer ({problem}); nothing is taken as done from it"

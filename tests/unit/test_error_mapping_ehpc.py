@@ -4,13 +4,10 @@ the hook reads no connection to map an answer."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
-from requests.structures import CaseInsensitiveDict
 
-from airflow_provider_jobcleanup.answers import Answer
 from airflow_provider_jobcleanup.exceptions import (
     ApiError,
     AuthenticationError,
@@ -23,8 +20,8 @@ from airflow_provider_jobcleanup.exceptions import (
     UnexpectedAnswerError,
 )
 from airflow_provider_jobcleanup.hooks.alibaba_ehpc import AUTH_CODE_PREFIXES, PERMISSION_CODES, EhpcHook
-
-NO_ROUTE = "HTTP 404 without a not-found code of the service (wrong endpoint or API version?): "
+from tests.unit import error_mapping
+from tests.unit.error_mapping import NO_ROUTE, Row, answer, check_row, row_id
 
 
 def clock(message: str) -> str:
@@ -45,13 +42,9 @@ def no_code(status: int, message: str) -> str:
     return f"an answer of HTTP {status} without an E-HPC error code ({message}); nothing is taken as done from it"
 
 
-def answer(status: int, body: Any, headers: dict[str, str] | None = None, *, reason: str = "Reason") -> Answer:
-    content = body if isinstance(body, bytes) else json.dumps(body).encode()
-    return Answer(status, CaseInsensitiveDict(headers or {}), content, reason=reason, url="http://127.0.0.1:1/")
-
-
 def coded(code: str) -> dict[str, str]:
-    return {"Code": code, "Message": "m", "RequestId": "R1"}
+    """An E-HPC error body: ``Code``, ``Message`` "m" and ``RequestId`` "R1"."""
+    return error_mapping.coded(code, key="Code", request_id="R1")
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +53,7 @@ def hook() -> EhpcHook:
 
 
 # (status, body, headers, class, message, error code, request id, retry_after)
-ERRORS: list[tuple[int, Any, dict[str, str], type[ApiError], str, str | None, str | None, float | None]] = [
+ERRORS: list[Row] = [
     # the clock: its own class and the text the user sees; no retry delay even with a header
     (400, coded("InvalidTimeStamp.Expired"), {"Retry-After": "5"}, ClockSkewError, clock("m"),
      "InvalidTimeStamp.Expired", "R1", None),
@@ -137,28 +130,9 @@ ERRORS: list[tuple[int, Any, dict[str, str], type[ApiError], str, str | None, st
 ]
 
 
-@pytest.mark.parametrize(("status", "body", "headers", "cls", "message", "code", "request_id", "retry_after"), ERRORS)
-def test_error_answer(
-    hook: EhpcHook,
-    status: int,
-    body: Any,
-    headers: dict[str, str],
-    cls: type[ApiError],
-    message: str,
-    code: str | None,
-    request_id: str | None,
-    retry_after: float | None,
-) -> None:
-    err = hook.parse_error(answer(status, body, headers))
-    assert type(err) is cls
-    assert err.message == message
-    assert (err.service, err.status_code, err.error_code, err.request_id, err.retry_after) == (
-        "ehpc",
-        status,
-        code,
-        request_id,
-        retry_after,
-    )
+@pytest.mark.parametrize("row", ERRORS, ids=row_id)
+def test_error_answer(hook: EhpcHook, row: Row) -> None:
+    check_row(hook.parse_error, "ehpc", row)
 
 
 @pytest.mark.parametrize("prefix", AUTH_CODE_PREFIXES)

@@ -4,15 +4,13 @@ delay for every branch. Answers are built in memory; no hook reads its connectio
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import datetime, timezone
+from functools import partial
 from typing import Any
 
 import pytest
-from requests.structures import CaseInsensitiveDict
 
-from airflow_provider_jobcleanup.answers import Answer
 from airflow_provider_jobcleanup.exceptions import (
     ApiError,
     AuthenticationError,
@@ -28,42 +26,7 @@ from airflow_provider_jobcleanup.hooks.huawei_dli import DliHook
 from airflow_provider_jobcleanup.hooks.huawei_mrs import MrsHook
 from airflow_provider_jobcleanup.hooks.huawei_res import ResHook
 from airflow_provider_jobcleanup.hooks.huaweicloud import HuaweiCloudHook
-
-NO_ROUTE = "HTTP 404 without a not-found code of the service (wrong endpoint or API version?): "
-
-# (status, body, headers, class, message, error code, request id, retry_after)
-Row = tuple[int, Any, dict[str, str], type[ApiError], str, "str | None", "str | None", "float | None"]
-FIELDS = ("status", "body", "headers", "cls", "message", "code", "request_id", "retry_after")
-
-
-def answer(status: int, body: Any, headers: dict[str, str] | None = None) -> Answer:
-    content = body if isinstance(body, bytes) else json.dumps(body).encode()
-    return Answer(status, CaseInsensitiveDict(headers or {}), content, reason="Reason", url="http://127.0.0.1:1/")
-
-
-def coded(code: str, message: str = "m", key: str = "error_code") -> dict[str, str]:
-    return {key: code, "error_msg" if key == "error_code" else "errorMsg": message}
-
-
-def check(
-    err: ApiError | None,
-    service: str,
-    status: int,
-    cls: type[ApiError],
-    message: str,
-    code: str | None,
-    request_id: str | None,
-    retry_after: float | None,
-) -> None:
-    assert type(err) is cls
-    assert err.message == message
-    assert (err.service, err.status_code, err.error_code, err.request_id, err.retry_after) == (
-        service,
-        status,
-        code,
-        request_id,
-        retry_after,
-    )
+from tests.unit.error_mapping import NO_ROUTE, Row, answer, check_row, coded, row_id
 
 
 @pytest.fixture(scope="module")
@@ -105,20 +68,9 @@ GATEWAY: list[Row] = [
 ]
 
 
-@pytest.mark.parametrize(FIELDS, GATEWAY)
-def test_gateway_error(
-    dli: DliHook,
-    status: int,
-    body: Any,
-    headers: dict[str, str],
-    cls: type[ApiError],
-    message: str,
-    code: str | None,
-    request_id: str | None,
-    retry_after: float | None,
-) -> None:
-    err = HuaweiCloudHook.parse_error(dli, answer(status, body, headers))
-    check(err, "dli", status, cls, message, code, request_id, retry_after)
+@pytest.mark.parametrize("row", GATEWAY, ids=row_id)
+def test_gateway_error(dli: DliHook, row: Row) -> None:
+    check_row(partial(HuaweiCloudHook.parse_error, dli), "dli", row)
 
 
 @pytest.mark.parametrize("body", SUCCESSES)
@@ -197,19 +149,9 @@ DLI: list[Row] = [
 ]
 
 
-@pytest.mark.parametrize(FIELDS, DLI)
-def test_dli_error(
-    dli: DliHook,
-    status: int,
-    body: Any,
-    headers: dict[str, str],
-    cls: type[ApiError],
-    message: str,
-    code: str | None,
-    request_id: str | None,
-    retry_after: float | None,
-) -> None:
-    check(dli.parse_error(answer(status, body, headers)), "dli", status, cls, message, code, request_id, retry_after)
+@pytest.mark.parametrize("row", DLI, ids=row_id)
+def test_dli_error(dli: DliHook, row: Row) -> None:
+    check_row(dli.parse_error, "dli", row)
 
 
 @pytest.mark.parametrize(
@@ -258,19 +200,9 @@ MRS: list[Row] = [
 ]
 
 
-@pytest.mark.parametrize(FIELDS, MRS)
-def test_mrs_error(
-    mrs: MrsHook,
-    status: int,
-    body: Any,
-    headers: dict[str, str],
-    cls: type[ApiError],
-    message: str,
-    code: str | None,
-    request_id: str | None,
-    retry_after: float | None,
-) -> None:
-    check(mrs.parse_error(answer(status, body, headers)), "mrs", status, cls, message, code, request_id, retry_after)
+@pytest.mark.parametrize("row", MRS, ids=row_id)
+def test_mrs_error(mrs: MrsHook, row: Row) -> None:
+    check_row(mrs.parse_error, "mrs", row)
 
 
 @pytest.mark.parametrize("body", SUCCESSES)
@@ -305,19 +237,9 @@ RES: list[Row] = [
 ]
 
 
-@pytest.mark.parametrize(FIELDS, RES)
-def test_res_error(
-    res: ResHook,
-    status: int,
-    body: Any,
-    headers: dict[str, str],
-    cls: type[ApiError],
-    message: str,
-    code: str | None,
-    request_id: str | None,
-    retry_after: float | None,
-) -> None:
-    check(res.parse_error(answer(status, body, headers)), "res", status, cls, message, code, request_id, retry_after)
+@pytest.mark.parametrize("row", RES, ids=row_id)
+def test_res_error(res: ResHook, row: Row) -> None:
+    check_row(res.parse_error, "res", row)
 
 
 @pytest.mark.parametrize(

@@ -4,13 +4,10 @@ are built in memory; nothing is sent."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
-from requests.structures import CaseInsensitiveDict
 
-from airflow_provider_jobcleanup.answers import Answer
 from airflow_provider_jobcleanup.exceptions import (
     ApiError,
     AuthenticationError,
@@ -21,25 +18,15 @@ from airflow_provider_jobcleanup.exceptions import (
     UnexpectedAnswerError,
 )
 from airflow_provider_jobcleanup.hooks.scnet_protocol import error_parser
+from tests.unit.error_mapping import NO_ROUTE, Row, answer, check_row, row_id
 
-NO_ROUTE = "HTTP 404 without a not-found code of the service (wrong endpoint or API version?): "
 FROZEN = "SCNet user 'alice' is frozen (m); ask the SCNet administrator to unfreeze the account. Not retried."
 NOT_OBJECT = "/hpc/openapi/v2/jobs: unexpected answer (not a JSON object); nothing is taken as done from it"
-
-
-def answer(status: int, body: Any, headers: dict[str, str] | None = None) -> Answer:
-    content = body if isinstance(body, bytes) else json.dumps(body).encode()
-    return Answer(
-        status,
-        CaseInsensitiveDict(headers or {}),
-        content,
-        reason="Reason",
-        url="http://127.0.0.1:1/hpc/openapi/v2/jobs?strJobInfoMap=1",
-    )
+URL = "http://127.0.0.1:1/hpc/openapi/v2/jobs?strJobInfoMap=1"
 
 
 # (status, body, headers, class, message, error code, request id, retry_after)
-ERRORS: list[tuple[int, Any, dict[str, str], type[ApiError], str, str | None, str | None, float | None]] = [
+ERRORS: list[Row] = [
     # the HTTP status decides first, whatever the body code
     (401, {"code": "0", "msg": "m"}, {}, AuthenticationError, "m", "0", None, None),
     (403, {"code": "10008", "msg": "m"}, {}, PermissionDeniedError, "m", "10008", None, None),
@@ -73,35 +60,17 @@ ERRORS: list[tuple[int, Any, dict[str, str], type[ApiError], str, str | None, st
 ]
 
 
-@pytest.mark.parametrize(("status", "body", "headers", "cls", "message", "code", "request_id", "retry_after"), ERRORS)
-def test_error_answer(
-    status: int,
-    body: Any,
-    headers: dict[str, str],
-    cls: type[ApiError],
-    message: str,
-    code: str | None,
-    request_id: str | None,
-    retry_after: float | None,
-) -> None:
-    err = error_parser("alice")(answer(status, body, headers))
-    assert type(err) is cls
-    assert err.message == message
-    assert (err.service, err.status_code, err.error_code, err.request_id, err.retry_after) == (
-        "scnet",
-        status,
-        code,
-        request_id,
-        retry_after,
-    )
+@pytest.mark.parametrize("row", ERRORS, ids=row_id)
+def test_error_answer(row: Row) -> None:
+    check_row(error_parser("alice"), "scnet", row, url=URL)
 
 
 @pytest.mark.parametrize("body", [{"code": "0", "msg": "success"}, {"code": 0}, {}, {"data": []}])
 @pytest.mark.parametrize("status", [200, 202, 299])
 def test_success_answer(status: int, body: Any) -> None:
-    assert error_parser("alice")(answer(status, body)) is None
+    assert error_parser("alice")(answer(status, body, url=URL)) is None
 
 
 def test_rendered_text() -> None:
-    err = error_parser("bob")(answer(200, {"code": "10009", "msg": "no access"}))
+    err = error_parser("bob")(answer(200, {"code": "10009", "msg": "no access"}, url=URL))
     assert str(err) == "[scnet] user 'bob' may not call this API: no access (HTTP 200, code 10009)"
