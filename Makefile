@@ -77,7 +77,7 @@ test-distributed: $(DIST_STAMP)
 # MUTANTS= narrows it to mutant name patterns, e.g. MUTANTS='airflow_provider_jobcleanup.job_ids.*'.
 # Prints the statuses, the surviving mutants and the score; mutants/ and its temporary files are removed.
 # The tests wait on sockets more than they compute, so more children than cores keep both cores busy.
-MUTATION_CHILDREN ?= 4
+MUTATION_CHILDREN ?= 6
 MUTANTS ?= $(shell cd tests && $(PYTHON) -c 'import mutation_plan; print(" ".join(mutation_plan.patterns()))')
 mutation: $(STAMP)
 	$(BIN)/pip install --quiet --disable-pip-version-check -e . --group mutation 2>&1 | { grep -v '^WARNING: Location' || true; }
