@@ -195,17 +195,21 @@ def test_the_trigger_polls_again_after_an_outage_and_then_fires(emulator, monkey
     monkeypatch.setenv("AIRFLOW_CONN_SCNET_ONE_TRY", json.dumps(spec))
     emulator.faults(rate=1.0, kinds={"unavailable": 1.0}, services=["scnet"])
 
+    def polled_on() -> bool:
+        return any("polling again" in entry["event"] for entry in logs)
+
     async def outage_then_recovery() -> dict[str, Any]:
         events = asyncio.ensure_future(_first_event(trigger(targets, conn_id="scnet_one_try")))
-        await asyncio.sleep(0.6)  # several polls meet the outage
-        assert not events.done()
+        waited_until = time.monotonic() + 15
+        while not polled_on():  # the trigger met the outage and goes on polling
+            assert not events.done() and time.monotonic() < waited_until
+            await asyncio.sleep(0.05)
         await asyncio.to_thread(emulator.faults, rate=0.0)
         return await asyncio.wait_for(events, 15)
 
     with capture_logs() as logs:
         event = asyncio.run(outage_then_recovery())
     assert event == {"status": "success", "service": "scnet", "gone": targets}
-    assert any("polling again" in entry["event"] for entry in logs)
 
 
 def test_the_trigger_times_out_at_its_absolute_deadline_naming_five(emulator):
@@ -222,12 +226,22 @@ def test_the_trigger_times_out_at_its_absolute_deadline_naming_five(emulator):
     assert f"7 of 7 scnet jobs still present, e.g. {shown}" in [entry["event"] for entry in logs]
 
 
-def test_the_trigger_never_waits_past_its_deadline_for_a_poll(emulator):
+def test_the_trigger_never_waits_past_its_deadline_for_a_poll(emulator, monkeypatch):
+    from airflow_provider_jobcleanup.triggers import jobs_gone
+
     targets = emulator.seed("scnet", 1, state="statR")
-    started = time.monotonic()
-    event = asyncio.run(_first_event(trigger(targets, poll_interval=30, end_time=time.time() + 0.05)))
+    real_sleep = asyncio.sleep
+    waits: list[float] = []
+
+    async def recorded_sleep(seconds: float) -> None:
+        waits.append(seconds)
+        await real_sleep(seconds)
+
+    monkeypatch.setattr(jobs_gone.asyncio, "sleep", recorded_sleep)
+    end_time = time.time() + 0.05
+    event = asyncio.run(_first_event(trigger(targets, poll_interval=30, end_time=end_time)))
     assert event["status"] == "timeout"
-    assert time.monotonic() - started < 1.0  # one poll at the deadline, not a poll interval (or a second) later
+    assert waits and all(0 <= seconds <= 0.05 for seconds in waits), waits  # never a poll interval past it
 
 
 def test_an_outage_until_the_deadline_times_out_naming_every_job(emulator, monkeypatch):
