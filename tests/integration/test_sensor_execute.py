@@ -226,22 +226,26 @@ def test_the_trigger_times_out_at_its_absolute_deadline_naming_five(emulator):
     assert f"7 of 7 scnet jobs still present, e.g. {shown}" in [entry["event"] for entry in logs]
 
 
-def test_the_trigger_never_waits_past_its_deadline_for_a_poll(emulator, monkeypatch):
+@pytest.mark.parametrize(
+    ("poll_interval", "seconds_left"),
+    [(30, 0.05), (0.3, 0.6)],  # the deadline before the first poll; between two polls
+)
+def test_the_trigger_never_waits_past_its_deadline_for_a_poll(emulator, monkeypatch, poll_interval, seconds_left):
     from airflow_provider_jobcleanup.triggers import jobs_gone
 
     targets = emulator.seed("scnet", 1, state="statR")
+    end_time = time.time() + seconds_left
     real_sleep = asyncio.sleep
-    waits: list[float] = []
+    overshoots: list[float] = []
 
     async def recorded_sleep(seconds: float) -> None:
-        waits.append(seconds)
+        overshoots.append(seconds - max(0.0, end_time - time.time()))
         await real_sleep(seconds)
 
     monkeypatch.setattr(jobs_gone.asyncio, "sleep", recorded_sleep)
-    end_time = time.time() + 0.05
-    event = asyncio.run(_first_event(trigger(targets, poll_interval=30, end_time=end_time)))
+    event = asyncio.run(_first_event(trigger(targets, poll_interval=poll_interval, end_time=end_time)))
     assert event["status"] == "timeout"
-    assert waits and all(0 <= seconds <= 0.05 for seconds in waits), waits  # never a poll interval past it
+    assert overshoots and max(overshoots) <= 0.001, overshoots  # never a sleep past the deadline
 
 
 def test_an_outage_until_the_deadline_times_out_naming_every_job(emulator, monkeypatch):
