@@ -146,3 +146,10 @@ def test_request_dates_are_utc_whatever_the_machine_s_time_zone(zone, signer, da
         monkeypatch.undo()
         time.tzset()
     assert before <= stamp <= after
+
+
+@pytest.mark.parametrize(("access_key", "secret_key"), [("", "SK1"), ("AK1", ""), ("", "")])
+def test_huawei_signing_needs_both_keys(access_key, secret_key):
+    with pytest.raises(ValueError) as caught:
+        huawei_aksk.HuaweiAkSkAuth(access_key, secret_key, None)
+    assert str(caught.value) == "HuaweiAkSkAuth needs an access key and a secret key"
