@@ -153,3 +153,15 @@ def test_huawei_signing_needs_both_keys(access_key, secret_key):
     with pytest.raises(ValueError) as caught:
         huawei_aksk.HuaweiAkSkAuth(access_key, secret_key, None)
     assert str(caught.value) == "HuaweiAkSkAuth needs an access key and a secret key"
+
+
+def test_acs3_keeps_a_request_s_own_api_version():
+    import requests
+
+    headers = {"x-acs-action": "ListJobs", "x-acs-version": "2023-07-01"}
+    request = requests.Request("POST", "http://127.0.0.1:9/", headers=headers).prepare()
+    alibaba_acs3.AlibabaAcs3Auth("LTAI1", "secret", version="2099-01-01")(request)
+    assert request.headers["x-acs-version"] == "2023-07-01"
+    plain = requests.Request("POST", "http://127.0.0.1:9/", headers={"x-acs-action": "ListJobs"}).prepare()
+    alibaba_acs3.AlibabaAcs3Auth("LTAI1", "secret", version="2099-01-01")(plain)
+    assert plain.headers["x-acs-version"] == "2099-01-01"
