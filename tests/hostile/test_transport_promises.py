@@ -4,6 +4,8 @@ from an answer that does not say so."""
 
 from __future__ import annotations
 
+import json
+import logging
 import re
 import time
 
@@ -18,7 +20,7 @@ from airflow_provider_jobcleanup.exceptions import (
     UnexpectedAnswerError,
 )
 from tests.hostile.conftest import hook_for, secrets_of
-from tests.hostile.toolkit import drip, echo_request, html_page, huge, redirect, reply
+from tests.hostile.toolkit import Reply, drip, echo_request, html_page, huge, redirect, reply
 
 #: every path a service call uses; the emulator's admin routes are never hit through the hostile server
 ANY = r"^/(?!_emulator)"
@@ -180,3 +182,35 @@ def test_a_status_check_of_an_invalid_id_sends_nothing(profile, emulator, hostil
     with pytest.raises(InvalidJobIdError):
         hook.get_job_states([job_ids[0], bad_id], **params)
     assert hostile.seen == []
+
+
+def test_a_throttled_call_waits_what_the_server_asked_then_goes_on(profile, emulator, hostile, caplog):
+    """The retry waits the server's Retry-After (E-HPC: ``x-acs-retry-after`` in ms), not the backoff, and the
+    log says which call failed and how long it waits."""
+    job_ids, params = profile.seed(emulator, 1)
+    arrivals: list[float] = []
+    body = {"error_code": "APIGW.0308", "error_msg": "throttled", "Code": "Throttling.User", "Message": "throttled"}
+
+    def throttled(seen, forward):
+        arrivals.append(time.monotonic())
+        return Reply(429, {"Retry-After": "0.6", "x-acs-retry-after": "600"}, json.dumps(body).encode())
+
+    def passed_on(seen, forward):
+        arrivals.append(time.monotonic())
+        return forward()
+
+    hook_for(profile, hostile.url).get_job_states(job_ids, **params)  # logged in before the throttling starts
+    hostile.on("*", ANY, throttled, times=1)
+    hostile.on("*", ANY, passed_on)
+    hook = hook_for(profile, hostile.url, max_attempts=3, retry_initial_wait=0.01, retry_max_wait=0.02)
+    with caplog.at_level(logging.WARNING, logger="airflow_provider_jobcleanup.transport"):
+        report = hook.delete_jobs(job_ids, **params)
+
+    assert report.deleted == job_ids
+    assert arrivals[1] - arrivals[0] >= 0.55, arrivals
+    [line] = [r.getMessage() for r in caplog.records if "retrying" in r.getMessage()]
+    assert re.fullmatch(
+        rf"{profile.service}: [A-Z]+ {re.escape(hostile.url.removeprefix('http://'))}/\S* attempt 1/3 failed "
+        r"\(.+\); retrying in 0\.60s",
+        line,
+    ), line
