@@ -226,3 +226,21 @@ def test_parse_retry_after_future_http_date() -> None:
     assert seconds is not None
     # the header has whole seconds: up to 1 s lost to truncation, plus the time the call took
     assert 119.0 - elapsed <= seconds <= 120.0
+
+
+def test_a_validation_error_names_where_and_what_never_the_value() -> None:
+    from airflow_provider_jobcleanup.answers import AnswerModel, validate
+
+    class Row(AnswerModel):
+        job_id: str
+
+    class Listing(AnswerModel):
+        rows: list[Row]
+
+    with pytest.raises(UnexpectedAnswerError) as caught:
+        validate({"rows": [{"job_id": "a"}, {"job_id": 7}]}, Listing, answer(200, None), "mrs", "job list")
+    assert "rows.1.job_id: Input should be a valid string" in caught.value.message
+    assert "7" not in caught.value.message.replace("rows.1", "")
+    with pytest.raises(UnexpectedAnswerError) as caught:
+        validate(["not", "an", "object"], Listing, answer(200, None), "mrs", "job list")
+    assert "body: Input should be a valid dictionary" in caught.value.message

@@ -89,10 +89,21 @@ def test_gateway_success(dli: DliHook, status: int, body: Any) -> None:
         (403, {"message": "x-sdk-date expired"}, None, "x-sdk-date expired"),
     ],
 )
-def test_gateway_clock_skew(dli: DliHook, status: int, body: Any, code: str | None, refused: str) -> None:
-    before = datetime.now(timezone.utc).replace(microsecond=0)
-    err = HuaweiCloudHook.parse_error(dli, answer(status, body, {"X-Request-Id": "h", "Retry-After": "2"}))
-    after = datetime.now(timezone.utc)
+@pytest.mark.parametrize("zone", ["UTC0", "CST-8"])  # the time shown is UTC whatever the machine's time zone
+def test_gateway_clock_skew(
+    dli: DliHook, status: int, body: Any, code: str | None, refused: str, zone: str, monkeypatch
+) -> None:
+    import time
+
+    monkeypatch.setenv("TZ", zone)
+    time.tzset()
+    try:
+        before = datetime.now(timezone.utc).replace(microsecond=0)
+        err = HuaweiCloudHook.parse_error(dli, answer(status, body, {"X-Request-Id": "h", "Retry-After": "2"}))
+        after = datetime.now(timezone.utc)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
     assert type(err) is ClockSkewError
     match = re.fullmatch(
         rf"the request time was refused \({re.escape(refused)}\): this machine's clock is off; it reads "
