@@ -44,18 +44,18 @@ def coerce_params(value: Any) -> dict[str, Any]:
     return dict(value)
 
 
-def coerce_id_list(value: Any, *, what: str = "job_ids") -> list[Any]:
+def coerce_id_list(value: Any) -> list[Any]:
     """Accept a list/tuple (or a string holding a JSON or Python list literal, as Jinja renders one)."""
     if isinstance(value, str):
         text = value.strip()
         parsed = _parse_literal(text) if text.startswith("[") else None
         if not isinstance(parsed, list):
-            raise InvalidInputError(f"{what} must be a list of job ids, got the string {_show(value)}")
+            raise InvalidInputError(f"job_ids must be a list of job ids, got the string {_show(value)}")
         value = parsed
     if isinstance(value, (set, frozenset)):
         value = sorted(value, key=str)
     if not isinstance(value, (list, tuple)):
-        raise InvalidInputError(f"{what} must be a list of job ids, got {type(value).__name__}: {_show(value)}")
+        raise InvalidInputError(f"job_ids must be a list of job ids, got {type(value).__name__}: {_show(value)}")
     return list(value)
 
 
@@ -66,7 +66,6 @@ def normalize_job_ids(
     description: str,
     allow_int: bool = True,
     max_count: int | None = None,
-    what: str = "job_ids",
     canonical: Callable[[str], str] | None = None,
 ) -> list[str]:
     """Validate every id against ``pattern`` and return them as strings in canonical form, deduplicated, in order.
@@ -77,9 +76,9 @@ def normalize_job_ids(
     :param max_count: more ids than this (after deduplication) is an error.
     :param canonical: the service's canonical spelling of a valid id (``ABC`` and ``abc`` may be one job).
     """
-    raw = coerce_id_list(value, what=what)
+    raw = coerce_id_list(value)
     if not raw:
-        raise InvalidInputError(f"{what} is empty: there is nothing to delete")
+        raise InvalidInputError("job_ids is empty: there is nothing to delete")
     seen: dict[str, None] = {}
     for item in raw:
         text = normalize_one(item, pattern=pattern, description=description, allow_int=allow_int)
@@ -87,7 +86,7 @@ def normalize_job_ids(
     ids = list(seen)
     if max_count is not None and len(ids) > max_count:
         raise InvalidInputError(
-            f"{what} has {len(ids)} distinct job ids, more than the safety cap max_jobs={max_count}; "
+            f"job_ids has {len(ids)} distinct job ids, more than the safety cap max_jobs={max_count}; "
             "nothing was deleted"
         )
     return ids

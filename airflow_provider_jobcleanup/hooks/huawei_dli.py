@@ -228,11 +228,7 @@ class DliHook(HuaweiCloudHook):
     def _job_states(self, job_ids: list[str], **params: Any) -> dict[str, JobStatus]:
         """One list call per page of the project's Flink jobs, or per-job lookups when those cost fewer."""
         self.validate_params(params)
-        canonical = {job_id: self.canonical_id(str(job_id)) for job_id in job_ids}
-        states = states_from_pages(
-            list(dict.fromkeys(canonical.values())), self._pages({}), PAGE_SIZE, self._job_status
-        )
-        return {job_id: states[canonical[job_id]] for job_id in job_ids}
+        return states_from_pages(job_ids, self._pages({}), PAGE_SIZE, self._job_status)
 
     def _job_status(self, job_id: str) -> JobStatus:
         try:

@@ -175,14 +175,9 @@ class MrsHook(HuaweiCloudHook):
     def _job_states(self, job_ids: list[str], **params: Any) -> dict[str, JobStatus]:
         """One list call per page of the cluster's jobs, or per-job lookups when those cost fewer calls."""
         cluster_id = self.validate_params(params)["cluster_id"]
-        canonical = {job_id: self.canonical_id(job_id) for job_id in job_ids}
-        states = states_from_pages(
-            list(dict.fromkeys(canonical.values())),
-            self._pages(cluster_id, {}),
-            PAGE_SIZE,
-            lambda job_id: self._job_status(cluster_id, job_id),
+        return states_from_pages(
+            job_ids, self._pages(cluster_id, {}), PAGE_SIZE, lambda job_id: self._job_status(cluster_id, job_id)
         )
-        return {job_id: states[canonical[job_id]] for job_id in job_ids}
 
     def _job_status(self, cluster_id: str, job_id: str) -> JobStatus:
         try:

@@ -17,6 +17,7 @@ from airflow_provider_jobcleanup.answers import (
     error_from_status,
     expect_empty_or_json,
     parse_retry_after,
+    read_json,
     unexpected,
 )
 from airflow_provider_jobcleanup.exceptions import (
@@ -83,8 +84,6 @@ def test_error_fields_of_a_body_that_is_not_json() -> None:
 
 # ----------------------------------------------------------------- error_from_status
 BODY = {"error_code": "E.1", "error_msg": "it failed", "request_id": "rid-9"}
-
-
 
 
 def from_status(status: int, cls: type[ApiError]) -> Row:
@@ -198,6 +197,45 @@ def test_expect_empty_or_json_refuses(raw: bytes, content_type: str | None, prob
     assert err.message == f"batch delete: unexpected answer ({problem}); nothing is taken as done from it"
     assert str(err) == f"[mrs] {err.message} (HTTP 200, request id q)"
     assert (err.service, err.status_code, err.request_id) == ("mrs", 200, "q")
+
+
+# ----------------------------------------------------------------- read_json
+@pytest.mark.parametrize(
+    ("raw", "content_type", "problem"),
+    [
+        (b"", "application/json", "empty body"),
+        (b" \r\n\t", "application/json", "empty body"),
+        (b"", None, "empty body"),
+        (b"<html>ok</html>", "text/html", "content type 'text/html', not JSON"),
+        (b'{"a": 1}', None, "content type 'missing', not JSON"),
+        (b'{"a": 1}', "", "content type 'missing', not JSON"),
+        (b'{"a": 1}', "application/jsonp", "content type 'application/jsonp', not JSON"),
+        (b'{"a": ', "application/json", "body is not valid JSON (6 bytes)"),
+        (b"\xff\xfe", "application/json", "body is not valid JSON (2 bytes)"),
+    ],
+)
+def test_read_json_refuses(raw: bytes, content_type: str | None, problem: str) -> None:
+    headers = {"Content-Type": content_type} if content_type is not None else {}
+    with pytest.raises(UnexpectedAnswerError) as caught:
+        read_json(answer(200, raw, {**headers, "X-Request-Id": "q"}), "res", "job detail")
+    err = caught.value
+    assert type(err) is UnexpectedAnswerError
+    assert (
+        str(err)
+        == f"[res] job detail: unexpected answer ({problem}); nothing is taken as done from it (HTTP 200, request id q)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("raw", "content_type", "expected"),
+    [
+        (b'{"a": 1}', "application/json", {"a": 1}),
+        (b" [1] ", "APPLICATION/JSON ; charset=utf-8", [1]),
+        (b"null", "application/vnd.api+json", None),
+    ],
+)
+def test_read_json_accepts(raw: bytes, content_type: str, expected: Any) -> None:
+    assert read_json(answer(200, raw, {"Content-Type": content_type}), "res", "job detail") == expected
 
 
 # ----------------------------------------------------------------- parse_retry_after

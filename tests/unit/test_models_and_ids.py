@@ -67,3 +67,46 @@ def test_filter_matching():
     assert not flt.matches(JobInfo("1", "FAILED", "etl-1", None), now)
     with pytest.raises(ValueError, match="unknown keys"):
         JobFilter.from_value({"stat": "x"})
+
+
+@pytest.mark.parametrize(
+    ("value", "kind", "message"),
+    [
+        ([], InvalidInputError, "job_ids is empty: there is nothing to delete"),
+        ("[]", InvalidInputError, "job_ids is empty: there is nothing to delete"),
+        (12, InvalidInputError, "job_ids must be a list of job ids, got int: 12"),
+        ({"1": 1}, InvalidInputError, "job_ids must be a list of job ids, got dict: {'1': 1}"),
+        ("12", InvalidInputError, "job_ids must be a list of job ids, got the string '12'"),
+        ("[1, ", InvalidInputError, "job_ids must be a list of job ids, got the string '[1, '"),
+        (["1", "x"], InvalidJobIdError, "invalid job id 'x': expected digits"),
+        ([1.5], InvalidJobIdError, "invalid job id 1.5 (float): expected digits"),
+        ([True], InvalidJobIdError, "invalid job id True (bool): expected digits"),
+        ([None], InvalidJobIdError, "invalid job id None (NoneType): expected digits"),
+    ],
+)
+def test_a_refusal_names_the_argument_and_the_value(value, kind, message):
+    with pytest.raises(InvalidInputError) as caught:
+        norm(value)
+    assert type(caught.value) is kind
+    assert str(caught.value) == message
+
+
+def test_the_cap_message_counts_distinct_ids_and_says_nothing_was_deleted():
+    with pytest.raises(InvalidInputError) as caught:
+        norm(["1", "2", "1", "3"], max_count=2)
+    assert str(caught.value) == (
+        "job_ids has 3 distinct job ids, more than the safety cap max_jobs=2; nothing was deleted"
+    )
+    assert norm(["1", "2", "1"], max_count=2) == ["1", "2"]  # exactly at the cap: accepted
+
+
+def test_integers_are_refused_where_the_service_takes_only_strings():
+    with pytest.raises(InvalidJobIdError) as caught:
+        norm([5], allow_int=False)
+    assert str(caught.value) == "invalid job id 5 (int): expected digits"
+    assert norm(["5"], allow_int=False) == ["5"]
+
+
+def test_a_set_of_ids_is_taken_in_a_stable_order():
+    assert norm({"3", "12", "1"}) == ["1", "12", "3"]
+    assert norm(frozenset({2, 10})) == ["10", "2"]

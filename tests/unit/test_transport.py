@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import re
+
 import pytest
 import responses
 
@@ -92,3 +95,53 @@ def test_errors_pickle_with_their_fields():
     err = TransientServiceError("boom", service="mrs", status_code=503, error_code="E", request_id="r")
     clone = pickle.loads(pickle.dumps(err))
     assert (clone.status_code, clone.error_code, clone.request_id, clone.retryable) == (503, "E", "r", True)
+
+
+def retry_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [record.getMessage() for record in caplog.records if "retrying in" in record.getMessage()]
+
+
+@responses.activate
+def test_without_retry_after_the_wait_doubles_from_initial_wait_up_to_max_wait(caplog):
+    for _ in range(5):
+        responses.post(URL, status=503, json={"error_code": "SVC.0503", "error_msg": "busy"})
+    policy = RetryPolicy(max_attempts=5, initial_wait=0.02, max_wait=0.07, jitter=0.0)
+    with (
+        caplog.at_level(logging.WARNING, logger="airflow_provider_jobcleanup.transport"),
+        pytest.raises(TransientServiceError) as caught,
+    ):
+        ApiTransport("svc", retry=policy).request("POST", URL + "?token=secret")
+    lines = retry_lines(caplog)
+    assert [re.search(r"retrying in (\S+)s$", line).group(1) for line in lines] == ["0.02", "0.04", "0.07", "0.07"]
+    # each line names the call (host and path only), the attempt and the error it retries
+    error = str(caught.value)
+    assert "SVC.0503" in error and "busy" in error
+    assert lines[0] == f"svc: POST svc.example.test/v1/jobs attempt 1/5 failed ({error}); retrying in 0.02s"
+    assert all(f"failed ({error});" in line and "secret" not in line for line in lines)
+
+
+@responses.activate
+def test_jitter_adds_at_most_its_own_seconds_to_each_wait(caplog):
+    for _ in range(4):
+        responses.post(URL, status=503)
+    policy = RetryPolicy(max_attempts=4, initial_wait=0.01, max_wait=1.0, jitter=0.05)
+    with (
+        caplog.at_level(logging.WARNING, logger="airflow_provider_jobcleanup.transport"),
+        pytest.raises(TransientServiceError),
+    ):
+        ApiTransport("svc", retry=policy).request("POST", URL)
+    waits = [float(re.search(r"retrying in (\S+)s$", line).group(1)) for line in retry_lines(caplog)]
+    assert len(waits) == 3
+    for attempt, wait in enumerate(waits):
+        assert 0.01 * 2**attempt <= wait <= 0.01 * 2**attempt + 0.05 + 0.005, waits  # + rounding to 0.01
+
+
+@responses.activate
+def test_retry_after_wins_over_the_backoff_and_is_capped(caplog):
+    responses.post(URL, status=429, headers={"Retry-After": "30"})
+    responses.post(URL, status=429, headers={"Retry-After": "0.03"})
+    responses.post(URL, json={"ok": True})
+    policy = RetryPolicy(max_attempts=3, initial_wait=5.0, max_wait=5.0, jitter=0.0, max_retry_after=0.05)
+    with caplog.at_level(logging.WARNING, logger="airflow_provider_jobcleanup.transport"):
+        assert ApiTransport("svc", retry=policy).request("POST", URL).json() == {"ok": True}
+    assert [re.search(r"retrying in (\S+)s$", line).group(1) for line in retry_lines(caplog)] == ["0.05", "0.03"]
