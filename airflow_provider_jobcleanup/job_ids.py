@@ -24,10 +24,11 @@ def _show(value: Any) -> str:
 
 
 def _parse_literal(text: str) -> Any:
+    """The JSON or Python literal ``text`` holds, or ``None`` (nested too deep to parse counts as none)."""
     for parse in (json.loads, ast.literal_eval):
         try:
             return parse(text)
-        except (ValueError, SyntaxError):
+        except (ValueError, SyntaxError, RecursionError, MemoryError):
             continue
     return None
 
@@ -35,7 +36,7 @@ def _parse_literal(text: str) -> Any:
 def coerce_params(value: Any) -> dict[str, Any]:
     """Service parameters as a dict (a string must hold a JSON or Python dict literal)."""
     if isinstance(value, str):
-        parsed = _parse_literal(value.strip()) if value.strip().startswith("{") else None
+        parsed = _parse_literal(value.strip())
         if not isinstance(parsed, dict):
             raise InvalidInputError(f"service_params must be a dict, got the string {_show(value)}")
         value = parsed
@@ -47,8 +48,7 @@ def coerce_params(value: Any) -> dict[str, Any]:
 def coerce_id_list(value: Any) -> list[Any]:
     """Accept a list/tuple (or a string holding a JSON or Python list literal, as Jinja renders one)."""
     if isinstance(value, str):
-        text = value.strip()
-        parsed = _parse_literal(text) if text.startswith("[") else None
+        parsed = _parse_literal(value.strip())
         if not isinstance(parsed, list):
             raise InvalidInputError(f"job_ids must be a list of job ids, got the string {_show(value)}")
         value = parsed
@@ -79,11 +79,8 @@ def normalize_job_ids(
     raw = coerce_id_list(value)
     if not raw:
         raise InvalidInputError("job_ids is empty: there is nothing to delete")
-    seen: dict[str, None] = {}
-    for item in raw:
-        text = normalize_one(item, pattern=pattern, description=description, allow_int=allow_int)
-        seen.setdefault(canonical(text) if canonical else text, None)
-    ids = list(seen)
+    texts = [normalize_one(item, pattern=pattern, description=description, allow_int=allow_int) for item in raw]
+    ids = list(dict.fromkeys(canonical(text) if canonical else text for text in texts))
     if max_count is not None and len(ids) > max_count:
         raise InvalidInputError(
             f"job_ids has {len(ids)} distinct job ids, more than the safety cap max_jobs={max_count}; "

@@ -61,9 +61,6 @@ class JobCleanupHook(BaseHook):
     job_id_allow_int: ClassVar[bool] = True
     #: the service's job state words, as a job filter's ``states`` may name them (case-insensitive)
     states: ClassVar[tuple[str, ...]] = ()
-    #: whether a delete first reads which jobs exist (one status walk), so that a job that never existed is
-    #: ``already_gone`` even when the service's delete silently accepts unknown ids
-    look_before_delete: ClassVar[bool] = True
     #: called with the report each time a delete records outcomes (the operator logs progress with it)
     on_progress: Callable[[DeletionReport], None] | None = None
 
@@ -179,21 +176,20 @@ class JobCleanupHook(BaseHook):
         """Delete ``job_ids`` in batches and say what happened to each.
 
         Every hook goes through here, so every hook validates and deduplicates before any request, and every
-        requested id ends in exactly one of ``deleted``, ``already_gone`` or ``failed``. Jobs the service shows
-        as gone before the delete (:attr:`look_before_delete`) are ``already_gone`` and are not sent. When the
-        run cannot go on (credentials refused, an outage that outlasted its retries, an answer not understood,
-        any unexpected error), the jobs without an outcome are listed as failed with that reason, and the error
-        is raised with that report as ``error.report``.
+        requested id ends in exactly one of ``deleted``, ``already_gone`` or ``failed``. The delete first reads
+        which jobs exist (one status walk): jobs the service shows as gone are ``already_gone`` and are not sent,
+        even where the service's delete would silently accept an unknown id. When the run cannot go on (credentials
+        refused, an outage that outlasted its retries, an answer not understood, any unexpected error), the jobs
+        without an outcome are listed as failed with that reason, and the error is raised with that report as
+        ``error.report``.
         """
         ids = self.normalize_job_ids(job_ids)
         checked = self.validate_params(params)
         report = self.new_report(ids)
         try:
-            present = ids
-            if self.look_before_delete:
-                states = self.get_job_states(ids, **checked)
-                report.record_gone(job_id for job_id in ids if states[job_id].gone)
-                present = [job_id for job_id in ids if not states[job_id].gone]
+            states = self.get_job_states(ids, **checked)
+            report.record_gone(job_id for job_id in ids if states[job_id].gone)
+            present = [job_id for job_id in ids if not states[job_id].gone]
             if present:
                 self._delete(present, checked, report)
         except Exception as err:

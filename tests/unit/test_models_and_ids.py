@@ -110,3 +110,14 @@ def test_integers_are_refused_where_the_service_takes_only_strings():
 def test_a_set_of_ids_is_taken_in_a_stable_order():
     assert norm({"3", "12", "1"}) == ["1", "12", "3"]
     assert norm(frozenset({2, 10})) == ["10", "2"]
+
+
+@pytest.mark.parametrize("text", ["[" * 100_000, "[" * 5_000 + "]" * 5_000, "(" * 100_000, "{" * 100_000])
+def test_a_string_nested_too_deep_to_parse_is_refused_not_a_crash(text):
+    shown = repr(text)[:77] + "..."
+    with pytest.raises(InvalidInputError) as caught:
+        norm(text)
+    assert str(caught.value) == f"job_ids must be a list of job ids, got the string {shown}"
+    with pytest.raises(InvalidInputError) as caught:
+        coerce_params(text)
+    assert str(caught.value) == f"service_params must be a dict, got the string {shown}"
