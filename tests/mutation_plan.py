@@ -2,8 +2,8 @@
 
 mutmut runs, against a mutant, the fast tests (pyproject's ``[tool.mutmut]`` selection: unit, integration,
 hostile, emulator, and the operator and trigger tests without a DAG run) that reached the mutated function,
-fastest first, until one fails. :func:`tests_for` narrows that further only for the transport, which nearly
-every test reaches. ``tests/conftest.py`` applies it.
+fastest first, until one fails. :func:`tests_for` narrows that further for the transport, which nearly
+every test reaches, and for the signers. ``tests/conftest.py`` applies it.
 """
 
 from __future__ import annotations
@@ -15,6 +15,10 @@ REACHING = None
 #: the transport is reached by nearly every test; its promises (retries, re-login, redirects, size and time
 #: bounds) are pinned by its unit tests and the hostile servers
 _TRANSPORT = ("tests/unit/test_transport.py", "tests/hostile/")
+
+#: the signers are pinned by their own unit tests, the official SDKs' signers (tests/integration) and the
+#: emulator, which checks every signature it is sent; the hostile tests are about answers, not signing
+_SIGNERS = ("tests/unit/", "tests/integration/", "tests/emulator/", "tests/airflow/")
 
 #: (mutant name pattern as ``mutmut run`` takes it, the test paths that may run against it or ``REACHING``)
 PLAN: tuple[tuple[str, tuple[str, ...] | None], ...] = (
@@ -31,8 +35,8 @@ PLAN: tuple[tuple[str, tuple[str, ...] | None], ...] = (
     (f"{PACKAGE}.hooks.huawei_res.*parse_error*", REACHING),
     (f"{PACKAGE}.hooks.scnet_protocol.*error_parser*", REACHING),
     (f"{PACKAGE}.transport.*", _TRANSPORT),
-    (f"{PACKAGE}.auth.huawei_aksk.*", REACHING),
-    (f"{PACKAGE}.auth.alibaba_acs3.*", REACHING),
+    (f"{PACKAGE}.auth.huawei_aksk.*", _SIGNERS),
+    (f"{PACKAGE}.auth.alibaba_acs3.*", _SIGNERS),
     (f"{PACKAGE}.operators.batch_delete.*", REACHING),
     (f"{PACKAGE}.sensors.jobs_gone.*", REACHING),
     (f"{PACKAGE}.triggers.jobs_gone.*", REACHING),

@@ -36,7 +36,7 @@ EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 
 def percent_encode(value: str) -> str:
     """RFC 3986 encoding: only ``A-Z a-z 0-9 - _ . ~`` stay as they are (UTF-8 for the rest)."""
-    return quote(value, safe="~", encoding="utf-8")
+    return quote(value, safe="~")
 
 
 def canonical_query(pairs: Iterable[tuple[str, str]]) -> str:
@@ -68,7 +68,7 @@ def canonical_headers(headers: Mapping[str, str]) -> tuple[str, str]:
 def body_sha256(body: bytes | str | None) -> str:
     if not body:
         return EMPTY_SHA256
-    return hashlib.sha256(body.encode("utf-8") if isinstance(body, str) else body).hexdigest()
+    return hashlib.sha256(body.encode() if isinstance(body, str) else body).hexdigest()
 
 
 def string_to_sign(
@@ -77,11 +77,11 @@ def string_to_sign(
     """``(StringToSign, SignedHeaders)`` of one request."""
     block, signed = canonical_headers(headers)
     request = f"{method.upper()}\n{path or '/'}\n{canonical_query(pairs)}\n{block}\n{signed}\n{payload_hash}"
-    return f"{ALGORITHM}\n{hashlib.sha256(request.encode('utf-8')).hexdigest()}", signed
+    return f"{ALGORITHM}\n{hashlib.sha256(request.encode()).hexdigest()}", signed
 
 
 def signature(secret: str, text: str) -> str:
-    return hmac.new(secret.encode("utf-8"), text.encode("utf-8"), hashlib.sha256).hexdigest()
+    return hmac.new(secret.encode(), text.encode(), hashlib.sha256).hexdigest()
 
 
 def authorization(access_key_id: str, signed_headers: str, sig: str) -> str:

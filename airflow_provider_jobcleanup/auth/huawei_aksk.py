@@ -100,9 +100,9 @@ def canonical_request(
 
 def signature(secret_key: str, sdk_date: str, request: str) -> str:
     """Hex HMAC-SHA256 of the string to sign."""
-    digest = hashlib.sha256(request.encode("utf-8")).hexdigest()
+    digest = hashlib.sha256(request.encode()).hexdigest()
     to_sign = f"{ALGORITHM}\n{sdk_date}\n{digest}"
-    return hmac.new(secret_key.encode("utf-8"), to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
+    return hmac.new(secret_key.encode(), to_sign.encode(), hashlib.sha256).hexdigest()
 
 
 def authorization_header(access_key: str, signed: list[str], sig: str) -> str:
@@ -137,7 +137,7 @@ def _body_bytes(body: bytes | str | None) -> bytes | None:
     if body is None:
         return None
     if isinstance(body, str):
-        return body.encode("utf-8")
+        return body.encode()
     if isinstance(body, bytes):
         return body
     raise TypeError("HuaweiAkSkAuth cannot sign a streamed body")
