@@ -13,12 +13,17 @@ PACKAGE = "airflow_provider_jobcleanup"
 #: every fast test that reaches the mutated function (pyproject's ``pytest_add_cli_args_test_selection``)
 REACHING = None
 #: the transport is reached by nearly every test; its promises (retries, re-login, redirects, size and time
-#: bounds) are pinned by its unit tests and the hostile servers
-_TRANSPORT = ("tests/unit/test_transport.py", "tests/hostile/")
+#: bounds, TLS verification) are pinned by its unit tests, the TLS tests and the hostile servers
+_TRANSPORT = (
+    "tests/unit/test_transport.py",
+    "tests/unit/test_transport_reading.py",
+    "tests/security/test_tls_and_http.py",
+    "tests/hostile/",
+)
 
 #: the signers are pinned by their own unit tests, the official SDKs' signers (tests/integration) and the
 #: emulator, which checks every signature it is sent; the hostile tests are about answers, not signing
-_SIGNERS = ("tests/unit/", "tests/integration/", "tests/emulator/", "tests/airflow/")
+_SIGNERS = ("tests/unit/", "tests/integration/", "tests/emulator/", "tests/airflow/", "tests/security/")
 
 #: (mutant name pattern as ``mutmut run`` takes it, the test paths that may run against it or ``REACHING``)
 PLAN: tuple[tuple[str, tuple[str, ...] | None], ...] = (

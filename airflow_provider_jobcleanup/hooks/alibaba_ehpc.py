@@ -157,7 +157,7 @@ class EhpcHook(JobCleanupHook):
                     f"connection {self.conn_id!r}: set extra 'region' (e.g. cn-hangzhou) or 'endpoint'"
                 )
             url = f"https://ehpcinstant.{self.region}.aliyuncs.com"
-        return self.checked_endpoint(str(url), "endpoint")
+        return self.checked_endpoint(url, "endpoint")
 
     @cached_property
     def region_tz(self) -> timezone:

@@ -100,10 +100,7 @@ class ResHook(HuaweiCloudHook):
     @cached_property
     def endpoint(self) -> str:
         url = self.extras.get("res_endpoint") or DEFAULT_ENDPOINT
-        return self.checked_endpoint(
-            url,
-            f"res_endpoint {url!r}",
-        )
+        return self.checked_endpoint(url, "res_endpoint")
 
     # ----------------------------------------------------------------- validation
     def validate_params(self, params: Mapping[str, Any] | str) -> dict[str, Any]:

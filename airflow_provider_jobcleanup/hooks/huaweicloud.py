@@ -63,7 +63,7 @@ class HuaweiCloudHook(JobCleanupHook):
     def _endpoint(self, prefix: str, override_key: str) -> str:
         override = self.extras.get(override_key)
         url = override or f"https://{prefix}.{self.region}.myhuaweicloud.com"
-        return self.checked_endpoint(url, f"{override_key} {url!r}")
+        return self.checked_endpoint(url, override_key)
 
     @cached_property
     def endpoint(self) -> str:

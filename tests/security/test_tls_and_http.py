@@ -16,6 +16,7 @@ from airflow_provider_jobcleanup.exceptions import ConfigurationError, Transport
 from airflow_provider_jobcleanup.services import get_cleanup_hook
 from chaos.harness import CHAOS_PROFILES, FakeTI, TransportProbe, profile
 from tests.integration.huawei_helpers import connection_from
+from tests.profiles.huawei import RES_PARAMS
 
 #: the endpoint extras each profile's connection uses
 ENDPOINT_KEYS = {
@@ -200,3 +201,32 @@ def test_a_given_ca_bundle_is_trusted_and_verify_false_skips_checks(self_signed_
         states = hook.get_job_states(["job-abcd1234"])  # an E-HPC ListJobs answer listing no job
         assert len(hits) > before
         assert set(states) == {"job-abcd1234"}
+
+
+#: a valid status question per service: (job ids, service parameters)
+QUESTION = {
+    "mrs": (["3c7a5a6e-2f0b-4d6b-9d0e-0f4b5c1e2a7d"], {"cluster_id": "5a3e1a4d-6a0f-4b2c-9d7e-2f1a0b3c4d5e"}),
+    "dli": (["1"], {}),
+    "res": (["j1"], RES_PARAMS),
+    "ehpc": (["job-abcd1234"], {}),
+    "scnet": (["1"], {}),
+}
+
+
+@pytest.mark.parametrize("name", CHAOS_PROFILES)
+def test_a_refused_endpoint_is_named_by_its_extra_with_the_reason(name):
+    chosen = profile(name)
+    for key in ENDPOINT_KEYS[chosen.service]:
+        cases = [
+            ("http://jobs.example.com", f"{key} 'http://jobs.example.com' uses plain http to a non-loopback host; "
+             "use https or set allow_insecure_http=true in the connection extras"),
+            ("ftp://jobs.example.com", f"{key} 'ftp://jobs.example.com' is not an http(s) URL"),
+            (5, f"connection 'tls': {key} must be a URL string, got 5"),
+        ]  # fmt: skip
+        for value, message in cases:
+            _, hook = hook_for(name, "http://127.0.0.1:9", **{key: value})
+            with pytest.raises(ConfigurationError) as caught:
+                job_ids, params = QUESTION[chosen.service]
+                hook.get_job_states(job_ids, **params)
+            assert str(caught.value) == message
+            assert hook.api_calls == 0
