@@ -103,7 +103,7 @@ def validate(body: Any, model: type[Model], answer: Answer, service: str, call: 
     except ValidationError as err:
         problems = [
             f"{'.'.join(str(part) for part in item['loc']) or 'body'}: {item['msg']}"
-            for item in err.errors(include_input=False, include_url=False)[:MAX_PROBLEMS]
+            for item in err.errors()[:MAX_PROBLEMS]  # where and what only: the input is never shown
         ]
         raise unexpected(answer, service, call, "; ".join(problems)) from None
 

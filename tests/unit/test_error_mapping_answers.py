@@ -13,9 +13,11 @@ import pytest
 
 from airflow_provider_jobcleanup.answers import (
     Answer,
+    AnswerModel,
     error_fields,
     error_from_status,
     expect_empty_or_json,
+    parse_answer,
     parse_retry_after,
     read_json,
     unexpected,
@@ -282,3 +284,31 @@ def test_a_validation_error_names_where_and_what_never_the_value() -> None:
     with pytest.raises(UnexpectedAnswerError) as caught:
         validate(["not", "an", "object"], Listing, answer(200, None), "mrs", "job list")
     assert "body: Input should be a valid dictionary" in caught.value.message
+
+
+class JobRow(AnswerModel):
+    job_id: str
+
+
+@pytest.mark.parametrize(
+    ("raw", "problem"),
+    [
+        (b"", "empty body"),
+        (b'{"job_id": ', "body is not valid JSON (11 bytes)"),
+        (b'{"job_id": 7}', "job_id: Input should be a valid string"),
+        (b"[]", "body: Input should be a valid dictionary or instance of JobRow"),
+    ],
+)
+def test_parse_answer_names_the_service_and_the_call_whatever_went_wrong(raw: bytes, problem: str) -> None:
+    with pytest.raises(UnexpectedAnswerError) as caught:
+        parse_answer(answer(200, raw, {"Content-Type": "application/json"}), JobRow, "dli", "job detail")
+    err = caught.value
+    assert str(err) == f"[dli] job detail: unexpected answer ({problem}); nothing is taken as done from it (HTTP 200)"
+    assert err.service == "dli"
+
+
+def test_parse_answer_returns_the_model() -> None:
+    got = parse_answer(
+        answer(200, b'{"job_id": "7", "extra": 1}', {"Content-Type": "application/json"}), JobRow, "dli", "job detail"
+    )
+    assert got == JobRow(job_id="7")
