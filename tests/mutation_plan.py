@@ -13,11 +13,13 @@ PACKAGE = "airflow_provider_jobcleanup"
 #: every fast test that reaches the mutated function (pyproject's ``pytest_add_cli_args_test_selection``)
 REACHING = None
 #: the transport is reached by nearly every test; its promises (retries, re-login, redirects, size and time
-#: bounds, TLS verification) are pinned by its unit tests, the TLS tests and the hostile servers
+#: bounds, TLS verification) are pinned by its unit tests, the TLS tests, the hooks' tests against the emulator
+#: (token renewal, re-login) and the hostile servers; the Airflow-facing tests add nothing for it
 _TRANSPORT = (
     "tests/unit/test_transport.py",
     "tests/unit/test_transport_reading.py",
     "tests/security/test_tls_and_http.py",
+    "tests/integration/",
     "tests/hostile/",
 )
 

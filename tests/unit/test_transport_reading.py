@@ -1,19 +1,33 @@
-"""How the transport reads an answer, over a real socket: compressed bodies are decoded (and the size cap counts
+"""How the transport sends and reads, over a real socket: compressed bodies are decoded (and the size cap counts
 the decoded bytes), the cap is exact at its boundary whether the size is declared or streamed, and an answer
-that outlasts its attempt or breaks off mid-body is a TransportError naming the call, never a short success."""
+that outlasts its attempt or breaks off mid-body is a TransportError naming the call, never a short success; a
+rejected cached token is fetched again once and the same request sent again, and nothing else is re-sent."""
 
 from __future__ import annotations
 
 import gzip
+import json
+import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+import requests
 
+from airflow_provider_jobcleanup.answers import Answer, default_error_parser
 from airflow_provider_jobcleanup.connection_settings import AnswerLimits, RetryPolicy, Timeouts
-from airflow_provider_jobcleanup.exceptions import TransportError, UnexpectedAnswerError
+from airflow_provider_jobcleanup.exceptions import (
+    ApiError,
+    AuthenticationError,
+    ClockSkewError,
+    RedirectRefusedError,
+    TransientServiceError,
+    TransportError,
+    UnexpectedAnswerError,
+)
 from airflow_provider_jobcleanup.transport import ApiTransport
 
 LIMIT = 4096
@@ -77,6 +91,8 @@ def server() -> Iterator[tuple[str, dict[str, Behaviour]]]:
 
         def do_GET(self) -> None:
             routes[self.path.partition("?")[0]](self)
+
+        do_POST = do_DELETE = do_GET
 
         def log_message(self, *args: object) -> None:
             pass
@@ -182,3 +198,146 @@ def test_an_answer_cut_short_is_a_transport_error_naming_what_broke(server):
     assert err.message == f"GET {host}/cut: reading the answer failed: {type(err.__cause__).__name__}"
     assert type(err.__cause__).__name__ in {"ProtocolError", "IncompleteRead", "ChunkedEncodingError"}
     assert err.service == "svc" and err.retryable
+
+
+def test_a_300_is_a_redirect_and_is_refused(server):
+    url, routes = server
+
+    def multiple_choices(handler: BaseHTTPRequestHandler) -> None:
+        handler.send_response(300)
+        handler.send_header("Location", "http://127.0.0.3:1/elsewhere")
+        handler.send_header("Content-Length", "0")
+        handler.end_headers()
+
+    routes["/r"] = multiple_choices
+    with pytest.raises(RedirectRefusedError, match=r"redirect to host '127\.0\.0\.3'"):
+        transport().request("GET", url + "/r")
+
+
+def test_an_error_answer_without_a_body_is_named_by_its_status_reason(server):
+    url, routes = server
+    routes["/e"] = send(503, b"")
+    with pytest.raises(TransientServiceError) as caught:
+        transport().request("GET", url + "/e")
+    assert "Service Unavailable" in caught.value.message
+
+
+def test_each_answer_is_logged_with_host_path_status_and_time_never_the_query(server, caplog):
+    url, routes = server
+    routes["/a"] = send(200, b"{}")
+    with caplog.at_level(logging.DEBUG, logger="airflow_provider_jobcleanup.transport"):
+        transport().request("GET", url + "/a?token=secret")
+    [line] = [r.getMessage() for r in caplog.records if r.name == "airflow_provider_jobcleanup.transport"]
+    assert re.fullmatch(rf"svc: GET {re.escape(url.removeprefix('http://'))}/a -> 200 in \d+\.\d{{3}}s", line), line
+
+
+class TokenAuth(requests.auth.AuthBase):
+    """A cached token: ``invalidate`` drops it and the next request fetches the next one."""
+
+    def __init__(self, tokens: list[str]) -> None:
+        self.tokens = tokens
+        self.dropped = 0
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["X-Auth-Token"] = self.tokens[0]
+        return request
+
+    def invalidate(self) -> None:
+        self.dropped += 1
+        self.tokens.pop(0)
+
+
+def recording(answers: list[tuple[int, dict]], seen: list[dict]) -> Behaviour:
+    """Records each request (method, path with query, token, a header, body) and answers the next of ``answers``."""
+
+    def behave(handler: BaseHTTPRequestHandler) -> None:
+        length = int(handler.headers.get("Content-Length") or 0)
+        seen.append(
+            {
+                "method": handler.command,
+                "path": handler.path,
+                "token": handler.headers.get("X-Auth-Token"),
+                "extra": handler.headers.get("X-Extra"),
+                "body": handler.rfile.read(length),
+            }
+        )
+        status, body = answers.pop(0)
+        send(status, json.dumps(body).encode())(handler)
+
+    return behave
+
+
+REFUSED = (401, {"error_code": "APIGW.0301", "error_msg": "token expired"})
+
+
+def test_a_rejected_token_is_fetched_again_once_and_the_same_request_sent_again(server, caplog):
+    url, routes = server
+    seen: list[dict] = []
+    routes["/jobs"] = recording([REFUSED, (200, {"ok": True})], seen)
+    auth = TokenAuth(["old", "new"])
+    with caplog.at_level(logging.INFO, logger="airflow_provider_jobcleanup.transport"):
+        answer = ApiTransport("svc", auth=auth, retry=ONCE).request(
+            "POST", url + "/jobs", params={"a": "1"}, json={"job_ids": ["1"]}, headers={"X-Extra": "v"}
+        )
+    assert answer.json() == {"ok": True}
+    assert auth.dropped == 1
+    assert [r["token"] for r in seen] == ["old", "new"]
+    first, again = ({k: v for k, v in r.items() if k != "token"} for r in seen)
+    assert first == again == {"method": "POST", "path": "/jobs?a=1", "extra": "v", "body": b'{"job_ids": ["1"]}'}
+    host = url.removeprefix("http://")
+    lines = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO]
+    assert lines == [f"svc: credential rejected for POST {host}/jobs; re-authenticating once"]
+
+
+def test_a_token_rejected_again_after_the_new_login_is_an_error_after_two_sends(server):
+    url, routes = server
+    seen: list[dict] = []
+    routes["/jobs"] = recording([REFUSED, REFUSED, (200, {})], seen)
+    auth = TokenAuth(["old", "new", "newer"])
+    transport_ = ApiTransport("svc", auth=auth, retry=RetryPolicy(max_attempts=3))
+    with pytest.raises(AuthenticationError, match="token expired"):
+        transport_.request("GET", url + "/jobs")
+    assert [r["token"] for r in seen] == ["old", "new"]  # never retried further: credentials stop the run
+    assert transport_.calls == 2
+
+
+def test_an_unauthenticated_call_refused_is_not_sent_again(server):
+    url, routes = server
+    seen: list[dict] = []
+    routes["/login"] = recording([REFUSED, (200, {})], seen)
+    auth = TokenAuth(["old", "new"])
+    with pytest.raises(AuthenticationError):
+        ApiTransport("svc", auth=auth, retry=ONCE).request("POST", url + "/login", authenticate=False)
+    assert [r["token"] for r in seen] == [None]  # no token sent, none dropped
+    assert auth.dropped == 0
+
+
+def test_a_clock_skew_refusal_is_not_a_reason_to_log_in_again(server):
+    url, routes = server
+    seen: list[dict] = []
+    routes["/jobs"] = recording([REFUSED, (200, {})], seen)
+    auth = TokenAuth(["old", "new"])
+    fallback = default_error_parser("svc")
+
+    def skew(answer: Answer) -> ApiError | None:
+        if answer.status_code == 401:
+            return ClockSkewError("request time too skewed", service="svc", status_code=401)
+        return fallback(answer)
+
+    with pytest.raises(ClockSkewError):
+        ApiTransport("svc", auth=auth, error_parser=skew, retry=ONCE).request("GET", url + "/jobs")
+    assert len(seen) == 1 and auth.dropped == 0
+
+
+def test_an_auth_without_a_cache_is_not_asked_to_log_in_again(server):
+    url, routes = server
+    seen: list[dict] = []
+    routes["/jobs"] = recording([REFUSED, (200, {})], seen)
+
+    def static(request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["X-Auth-Token"] = "fixed"
+        return request
+
+    with pytest.raises(AuthenticationError):
+        ApiTransport("svc", auth=static, retry=ONCE).request("GET", url + "/jobs")  # type: ignore[arg-type]
+    assert len(seen) == 1
