@@ -270,10 +270,16 @@ def recording(answers: list[tuple[int, dict]], seen: list[dict]) -> Behaviour:
 REFUSED = (401, {"error_code": "APIGW.0301", "error_msg": "token expired"})
 
 
+def answering(routes: dict[str, Behaviour], path: str, answers: list[tuple[int, dict]]) -> list[dict]:
+    """Serve ``answers`` in turn on ``path``; returns the list the requests are recorded in."""
+    seen: list[dict] = []
+    routes[path] = recording(answers, seen)
+    return seen
+
+
 def test_a_rejected_token_is_fetched_again_once_and_the_same_request_sent_again(server, caplog):
     url, routes = server
-    seen: list[dict] = []
-    routes["/jobs"] = recording([REFUSED, (200, {"ok": True})], seen)
+    seen = answering(routes, "/jobs", [REFUSED, (200, {"ok": True})])
     auth = TokenAuth(["old", "new"])
     with caplog.at_level(logging.INFO, logger="airflow_provider_jobcleanup.transport"):
         answer = ApiTransport("svc", auth=auth, retry=ONCE).request(
@@ -291,8 +297,7 @@ def test_a_rejected_token_is_fetched_again_once_and_the_same_request_sent_again(
 
 def test_a_token_rejected_again_after_the_new_login_is_an_error_after_two_sends(server):
     url, routes = server
-    seen: list[dict] = []
-    routes["/jobs"] = recording([REFUSED, REFUSED, (200, {})], seen)
+    seen = answering(routes, "/jobs", [REFUSED, REFUSED, (200, {})])
     auth = TokenAuth(["old", "new", "newer"])
     transport_ = ApiTransport("svc", auth=auth, retry=RetryPolicy(max_attempts=3))
     with pytest.raises(AuthenticationError, match="token expired"):
@@ -303,8 +308,7 @@ def test_a_token_rejected_again_after_the_new_login_is_an_error_after_two_sends(
 
 def test_an_unauthenticated_call_refused_is_not_sent_again(server):
     url, routes = server
-    seen: list[dict] = []
-    routes["/login"] = recording([REFUSED, (200, {})], seen)
+    seen = answering(routes, "/login", [REFUSED, (200, {})])
     auth = TokenAuth(["old", "new"])
     with pytest.raises(AuthenticationError):
         ApiTransport("svc", auth=auth, retry=ONCE).request("POST", url + "/login", authenticate=False)
@@ -314,8 +318,7 @@ def test_an_unauthenticated_call_refused_is_not_sent_again(server):
 
 def test_a_clock_skew_refusal_is_not_a_reason_to_log_in_again(server):
     url, routes = server
-    seen: list[dict] = []
-    routes["/jobs"] = recording([REFUSED, (200, {})], seen)
+    seen = answering(routes, "/jobs", [REFUSED, (200, {})])
     auth = TokenAuth(["old", "new"])
     fallback = default_error_parser("svc")
 
@@ -331,8 +334,7 @@ def test_a_clock_skew_refusal_is_not_a_reason_to_log_in_again(server):
 
 def test_an_auth_without_a_cache_is_not_asked_to_log_in_again(server):
     url, routes = server
-    seen: list[dict] = []
-    routes["/jobs"] = recording([REFUSED, (200, {})], seen)
+    seen = answering(routes, "/jobs", [REFUSED, (200, {})])
 
     def static(request: requests.PreparedRequest) -> requests.PreparedRequest:
         request.headers["X-Auth-Token"] = "fixed"
