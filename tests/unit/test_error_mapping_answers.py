@@ -312,3 +312,19 @@ def test_parse_answer_returns_the_model() -> None:
         answer(200, b'{"job_id": "7", "extra": 1}', {"Content-Type": "application/json"}), JobRow, "dli", "job detail"
     )
     assert got == JobRow(job_id="7")
+
+
+def test_a_validation_error_lists_its_first_problems_in_order_separated_by_semicolons() -> None:
+    from airflow_provider_jobcleanup.answers import MAX_PROBLEMS, AnswerModel, validate
+
+    class Row(AnswerModel):
+        job_id: str
+
+    class Listing(AnswerModel):
+        rows: list[Row]
+
+    body = {"rows": [{"job_id": index} for index in range(MAX_PROBLEMS + 2)]}  # seven wrong rows
+    with pytest.raises(UnexpectedAnswerError) as caught:
+        validate(body, Listing, answer(200, None), "mrs", "job list")
+    problems = "; ".join(f"rows.{index}.job_id: Input should be a valid string" for index in range(MAX_PROBLEMS))
+    assert caught.value.message == f"job list: unexpected answer ({problems}); nothing is taken as done from it"

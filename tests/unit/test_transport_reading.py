@@ -226,9 +226,77 @@ def test_each_answer_is_logged_with_host_path_status_and_time_never_the_query(se
     url, routes = server
     routes["/a"] = send(200, b"{}")
     with caplog.at_level(logging.DEBUG, logger="airflow_provider_jobcleanup.transport"):
+        started = time.monotonic()
         transport().request("GET", url + "/a?token=secret")
+        took = time.monotonic() - started
     [line] = [r.getMessage() for r in caplog.records if r.name == "airflow_provider_jobcleanup.transport"]
-    assert re.fullmatch(rf"svc: GET {re.escape(url.removeprefix('http://'))}/a -> 200 in \d+\.\d{{3}}s", line), line
+    logged = re.fullmatch(rf"svc: GET {re.escape(url.removeprefix('http://'))}/a -> 200 in (\d+\.\d{{3}})s", line)
+    assert logged, line
+    assert float(logged.group(1)) <= took + 0.0005  # the time the call took (to the millisecond), not a clock reading
+
+
+def test_the_error_parser_is_handed_the_answer_as_it_came(server):
+    url, routes = server
+
+    def answer(handler: BaseHTTPRequestHandler) -> None:
+        handler.send_response(201, "Made")
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("X-Request-Id", "req-1")
+        handler.send_header("Content-Length", "8")
+        handler.end_headers()
+        handler.wfile.write(b'{"a": 1}')
+
+    def no_reason(handler: BaseHTTPRequestHandler) -> None:
+        handler.send_response(200, "")  # a status line without a reason phrase
+        handler.send_header("Content-Length", "0")
+        handler.end_headers()
+
+    routes["/made"] = answer
+    routes["/bare"] = no_reason
+    seen: list[Answer] = []
+
+    def parser(got: Answer) -> ApiError | None:
+        seen.append(got)
+        return None
+
+    returned = transport().request("POST", url + "/made", params={"q": "1"}, error_parser=parser)
+    transport().request("GET", url + "/bare", error_parser=parser)
+    made, bare = seen
+    assert returned is made
+    assert (made.status_code, made.reason, made.content, made.url) == (201, "Made", b'{"a": 1}', url + "/made")
+    assert made.headers["x-request-id"] == "req-1" and made.headers["Content-Type"] == "application/json"
+    assert (bare.status_code, bare.reason, bare.content, bare.url) == (200, "", b"", url + "/bare")
+
+
+def test_a_server_that_never_answers_is_given_up_after_the_read_timeout(server):
+    url, routes = server
+
+    def stall(handler: BaseHTTPRequestHandler) -> None:
+        time.sleep(3)  # no status line at all, then the connection closes
+        handler.close_connection = True
+
+    routes["/stall"] = stall
+    slow = ApiTransport("svc", retry=ONCE, timeouts=Timeouts(connect=2, read=0.3, attempt=10))
+    started = time.monotonic()
+    with pytest.raises(TransportError) as caught:
+        slow.request("GET", url + "/stall?token=secret")
+    assert time.monotonic() - started < 2.5
+    err = caught.value
+    assert str(err) == f"[svc] GET {url.removeprefix('http://')}/stall failed: ReadTimeout"
+    assert err.service == "svc" and err.retryable
+
+
+def test_a_refused_connection_is_a_transport_error_naming_the_call():
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with pytest.raises(TransportError) as caught:
+        transport().request("DELETE", f"http://127.0.0.1:{port}/jobs?id=1")
+    err = caught.value
+    assert str(err) == f"[svc] DELETE 127.0.0.1:{port}/jobs failed: ConnectionError"
+    assert err.service == "svc" and err.retryable
 
 
 class TokenAuth(requests.auth.AuthBase):
