@@ -84,7 +84,7 @@ mutation: $(STAMP)
 	rm -rf mutants .mutation-tmp && mkdir .mutation-tmp
 	TMPDIR=$(CURDIR)/.mutation-tmp $(BIN)/mutmut run --max-children $(MUTATION_CHILDREN) $(foreach m,$(MUTANTS),'$(m)') > .mutation-tmp/run.log 2>&1 \
 		|| { tail -40 .mutation-tmp/run.log; $(MAKE) --no-print-directory mutation-clean; exit 1; }
-	$(BIN)/python -m tests.mutation_report; status=$$?; $(MAKE) --no-print-directory mutation-clean; exit $$status
+	$(BIN)/python -m tests.mutation_report $(foreach m,$(MUTANTS),'$(m)'); status=$$?; $(MAKE) --no-print-directory mutation-clean; exit $$status
 
 # A mutant run that mutmut kills on timeout cannot stop the emulator its test session started: stop every
 # process still running in mutants/ (by pid), then remove the mutation files.

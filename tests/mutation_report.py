@@ -1,7 +1,8 @@
 """Prints the score of the last `make mutation` run: killed / total over the planned mutants, and every
 mutant that survived (``mutmut show NAME`` prints its diff while ``mutants/`` exists).
 
-Run from the project root: ``python -m tests.mutation_report``; exits non-zero when nothing was checked.
+Run from the project root: ``python -m tests.mutation_report [PATTERN ...]``: the mutants the run was asked for
+(``MUTANTS``; every planned one by default). Exits non-zero when none of them was checked.
 """
 
 from __future__ import annotations
@@ -19,13 +20,13 @@ from tests.mutation_plan import patterns
 KILLED = {"killed", "timeout", "segfault", "caught by type check"}
 
 
-def results() -> dict[str, str]:
+def results(asked: list[str]) -> dict[str, str]:
     mutmut = Path(sys.executable).with_name("mutmut")
     out = subprocess.run([str(mutmut), "results", "--all", "true"], capture_output=True, text=True, check=True)
     found: dict[str, str] = {}
     for line in out.stdout.splitlines():
         name, sep, status = line.strip().rpartition(": ")
-        if sep and any(fnmatchcase(name, p) for p in patterns()):
+        if sep and any(fnmatchcase(name, p) for p in asked):
             found[name] = status
     return found
 
@@ -37,8 +38,8 @@ def changed_lines(name: str) -> list[str]:
     return [line.strip() for line in out.splitlines() if line[:2] in ("- ", "+ ")]
 
 
-def main() -> int:
-    found = results()
+def main(argv: list[str]) -> int:
+    found = results(argv or patterns())
     counts = Counter(found.values())
     total = sum(n for status, n in counts.items() if status not in ("not checked", "skipped"))
     killed = sum(counts[s] for s in KILLED)
@@ -59,4 +60,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))
