@@ -73,7 +73,7 @@ test-distributed: $(DIST_STAMP)
 	fi
 	$(BIN)/pytest tests/distributed -m distributed -p no:randomly -s
 
-# Mutation testing of the safety core (tests/mutation_plan.py; over an hour on 2 cores for all of it; not run by CI).
+# Mutation testing of the safety core (tests/mutation_plan.py; about 50 minutes on 2 cores for all of it; not run by CI).
 # MUTANTS= narrows it to mutant name patterns, e.g. MUTANTS='airflow_provider_jobcleanup.job_ids.*'.
 # Prints the statuses, the surviving mutants and the score; mutants/ and its temporary files are removed.
 # The tests wait on sockets more than they compute, so more children than cores keep both cores busy.
