@@ -87,10 +87,13 @@ mutation: $(STAMP)
 	$(BIN)/python -m tests.mutation_report $(foreach m,$(MUTANTS),'$(m)'); status=$$?; $(MAKE) --no-print-directory mutation-clean; exit $$status
 
 # A mutant run that mutmut kills on timeout cannot stop the emulator its test session started: stop every
-# process still running in mutants/ (by pid), then remove the mutation files.
+# process still running in mutants/ (by pid; also in a mutants/ an interrupted run left and the next one removed),
+# then remove the mutation files.
 mutation-clean:
 	@for proc in /proc/[0-9]*; do \
-		if [ "$$(readlink $$proc/cwd 2>/dev/null)" = "$(CURDIR)/mutants" ]; then kill $${proc#/proc/} 2>/dev/null || true; fi; \
+		case "$$(readlink $$proc/cwd 2>/dev/null)" in \
+			"$(CURDIR)/mutants"|"$(CURDIR)/mutants (deleted)") kill $${proc#/proc/} 2>/dev/null || true;; \
+		esac; \
 	done
 	rm -rf mutants .mutation-tmp
 
