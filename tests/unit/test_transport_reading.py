@@ -9,6 +9,7 @@ import gzip
 import json
 import logging
 import re
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -107,9 +108,12 @@ def server() -> Iterator[tuple[str, dict[str, Behaviour]]]:
     thread.join(5)
 
 
-def transport(attempt: float = 10.0) -> ApiTransport:
+def transport(attempt: float = 10.0, read: float = 2.0) -> ApiTransport:
     return ApiTransport(
-        "svc", retry=ONCE, limits=AnswerLimits(max_bytes=LIMIT), timeouts=Timeouts(connect=2, read=2, attempt=attempt)
+        "svc",
+        retry=ONCE,
+        limits=AnswerLimits(max_bytes=LIMIT),
+        timeouts=Timeouts(connect=2, read=read, attempt=attempt),
     )
 
 
@@ -276,10 +280,9 @@ def test_a_server_that_never_answers_is_given_up_after_the_read_timeout(server):
         handler.close_connection = True
 
     routes["/stall"] = stall
-    slow = ApiTransport("svc", retry=ONCE, timeouts=Timeouts(connect=2, read=0.3, attempt=10))
     started = time.monotonic()
     with pytest.raises(TransportError) as caught:
-        slow.request("GET", url + "/stall?token=secret")
+        transport(read=0.3).request("GET", url + "/stall?token=secret")
     assert time.monotonic() - started < 2.5
     err = caught.value
     assert str(err) == f"[svc] GET {url.removeprefix('http://')}/stall failed: ReadTimeout"
@@ -287,8 +290,6 @@ def test_a_server_that_never_answers_is_given_up_after_the_read_timeout(server):
 
 
 def test_a_refused_connection_is_a_transport_error_naming_the_call():
-    import socket
-
     with socket.socket() as probe:  # a port nothing listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
